@@ -1,0 +1,96 @@
+"""Per-container singletons, made on first use and kept across warm invocations.
+
+Everything a handler reuses lives here: settings, the HTTP session (keep-alive), the Salesforce token, the
+Interaction Service client, the ``CallCenterRoutingMap`` cache and AWS clients. :func:`reset` drops them all;
+tests, the flow runner and the demo call it after changing the environment.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from connect_omni.salesforce.auth import SalesforceCredentials, TokenProvider
+from connect_omni.salesforce.interaction import InteractionServiceClient
+from connect_omni.salesforce.routing_map import CallCenterRoutingMap
+from connect_omni.salesforce.transport import Transport, new_session
+from connect_omni.settings import Settings, load_settings
+
+
+@functools.cache
+def settings() -> Settings:
+    """The validated environment (raises ``ConfigurationError`` naming what is wrong)."""
+    return load_settings()
+
+
+@functools.cache
+def _transport() -> Transport:
+    s = settings()
+    return Transport(
+        new_session(),
+        connect_timeout_s=s.http_connect_timeout_seconds,
+        max_attempts=s.salesforce_max_attempts,
+    )
+
+
+def _load_credentials() -> SalesforceCredentials:
+    from aws_lambda_powertools.utilities import parameters
+
+    s = settings()
+    secret = parameters.get_secret(s.salesforce_secret_id, transform="json", max_age=s.secret_cache_seconds)
+    return SalesforceCredentials.from_secret(secret)
+
+
+@functools.cache
+def tokens() -> TokenProvider:
+    """The container's Salesforce token (granted on first use, reused until refused)."""
+    s = settings()
+    return TokenProvider(
+        token_url=s.token_url,
+        audience=s.salesforce_auth_url,
+        load_credentials=_load_credentials,
+        transport=_transport(),
+    )
+
+
+@functools.cache
+def interaction_service() -> InteractionServiceClient:
+    """The Interaction Service client."""
+    s = settings()
+    return InteractionServiceClient(
+        base_url=s.salesforce_scrt_url,
+        org_id_15=s.org_id_15,
+        authorization_context=s.salesforce_authorization_context,
+        tokens=tokens(),
+        transport=_transport(),
+    )
+
+
+@functools.cache
+def routing_map() -> CallCenterRoutingMap:
+    """The cached ``CallCenterRoutingMap`` of ``CALL_CENTER_ID``."""
+    s = settings()
+    return CallCenterRoutingMap(
+        call_center_id=s.call_center_id,
+        api_version=s.salesforce_api_version,
+        ttl_s=s.routing_map_cache_ttl_seconds,
+        tokens=tokens(),
+        session=_transport().session,
+        connect_timeout_s=s.http_connect_timeout_seconds,
+    )
+
+
+@functools.cache
+def aws_client(service: str):
+    """A boto3 client for ``service`` (endpoint from ``AWS_ENDPOINT_URL[_<SERVICE>]`` when set)."""
+    import boto3
+
+    return boto3.client(service)
+
+
+def reset() -> None:
+    """Forget every singleton and Powertools' parameter cache (after the environment changed)."""
+    for cached in (settings, _transport, tokens, interaction_service, routing_map, aws_client):
+        cached.cache_clear()
+    from aws_lambda_powertools.utilities import parameters
+
+    parameters.clear_caches()

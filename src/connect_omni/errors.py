@@ -1,0 +1,105 @@
+"""The project's exception types.
+
+Every adapter turns transport errors into one of these, so that handlers and use cases deal in the
+project's own vocabulary. Messages name identifiers, fields and Salesforce error codes; they never carry
+secrets, tokens or message text.
+"""
+
+from __future__ import annotations
+
+
+class ConnectOmniError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+
+class ConfigurationError(ConnectOmniError):
+    """An environment variable or the Salesforce secret is missing or malformed.
+
+    Raised at first use in a container; the message names the variable or secret key.
+    """
+
+
+class InputError(ConnectOmniError, ValueError):
+    """The event from Amazon Connect or EventBridge is missing a field or holds a bad value.
+
+    Raised before anything is sent to Salesforce. Connect takes the flow block's Error branch.
+
+    Parameters
+    ----------
+    field:
+        The contact attribute, Lambda parameter or event field at fault (e.g. ``routingType``).
+    expected:
+        What would have been accepted, in words.
+    """
+
+    def __init__(self, field: str, expected: str) -> None:
+        self.field = field
+        self.expected = expected
+        super().__init__(f"{field}: expected {expected}")
+
+
+class BudgetExhaustedError(ConnectOmniError):
+    """The invocation's time budget ran out before a Salesforce call could be made or finished.
+
+    Raised instead of letting Amazon Connect time out, so the flow takes its Error branch in time.
+    """
+
+
+class SalesforceError(ConnectOmniError):
+    """Salesforce answered with an error, or could not be reached.
+
+    Parameters
+    ----------
+    operation:
+        What was attempted, e.g. ``POST /api/v1/route`` or ``token grant``.
+    status:
+        The HTTP status code, or ``None`` when no response arrived (connection error, timeout).
+    code:
+        Salesforce's own error code when the body had one (Interaction Service codes such as ``10016``,
+        REST ``errorCode`` such as ``INVALID_SESSION_ID``, OAuth ``error`` such as ``invalid_grant``).
+    detail:
+        Salesforce's error message or the transport error, never a token or message text.
+    request_id:
+        The ``RequestId`` header sent with the call, to search Salesforce-side logs.
+    """
+
+    def __init__(
+        self,
+        operation: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        detail: str = "",
+        request_id: str | None = None,
+    ) -> None:
+        self.operation = operation
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.request_id = request_id
+        parts = [operation, "failed"]
+        if status is not None:
+            parts.append(f"with HTTP {status}")
+        if code:
+            parts.append(f"code {code}")
+        text = " ".join(parts)
+        if detail:
+            text += f": {detail}"
+        if request_id:
+            text += f" (RequestId {request_id})"
+        super().__init__(text)
+
+
+class SalesforceAuthError(SalesforceError):
+    """The JWT bearer grant was refused, or a fresh token was still refused (401/403)."""
+
+
+class SalesforceUnavailableError(SalesforceError):
+    """Transient failure that outlasted the retries: 429, 5xx, connection error or timeout.
+
+    Safe to retry later (Connect's loop, Lambda's asynchronous retry).
+    """
+
+
+class RoutingRejectedError(SalesforceError):
+    """``/route`` answered ``success: false``; ``detail`` carries ``reasonForNotRouting``."""

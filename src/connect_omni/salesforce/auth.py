@@ -1,0 +1,169 @@
+"""OAuth 2.0 JWT bearer grant, and the token reused across warm invocations.
+
+Salesforce's JWT bearer flow: an RS256 assertion with ``iss`` = connected app consumer key, ``sub`` = user
+name, ``aud`` = the authorization server, short ``exp``, posted to ``/services/oauth2/token``; the answer
+carries ``access_token`` and ``instance_url``.
+(help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_jwt_flow.htm)
+
+simple-salesforce's own JWT login builds ``https://{domain}.salesforce.com`` hosts, so it cannot target a
+My Domain or a local emulator (NOTES.md §5); the grant is done here with PyJWT and requests.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from connect_omni.budget import Budget
+from connect_omni.errors import ConfigurationError, SalesforceAuthError
+from connect_omni.observability import count, logger
+from connect_omni.salesforce.transport import Transport, error_from_response
+
+#: Lifetime of the JWT assertion (s). Salesforce accepts up to 3 minutes.
+ASSERTION_LIFETIME_S = 180
+
+
+class SalesforceCredentials(BaseModel):
+    """The Secrets Manager secret, SCC-AC's ``SCCAC-Secret`` layout.
+
+    Keys: ``CONNECTED_APP_CONSUMER_KEY``, ``CERTIFICATE_PRIVATE_KEY`` (PEM, RSA; a value with literal
+    ``\\n`` sequences instead of line breaks is accepted), ``API_ACCESS_USER_NAME``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    consumer_key: str = Field(alias="CONNECTED_APP_CONSUMER_KEY", min_length=1)
+    private_key_pem: str = Field(alias="CERTIFICATE_PRIVATE_KEY", min_length=1, repr=False)
+    user_name: str = Field(alias="API_ACCESS_USER_NAME", min_length=1)
+
+    @field_validator("private_key_pem")
+    @classmethod
+    def _pem(cls, value: str) -> str:
+        if "\n" not in value and "\\n" in value:
+            value = value.replace("\\n", "\n")
+        if "PRIVATE KEY-----" not in value:
+            raise ValueError("expected a PEM private key")
+        return value
+
+    @classmethod
+    def from_secret(cls, secret: Any) -> SalesforceCredentials:
+        """Validate the decoded secret.
+
+        Raises
+        ------
+        ConfigurationError
+            Naming the missing or malformed keys, never their values.
+        """
+        if not isinstance(secret, dict):
+            raise ConfigurationError("SALESFORCE_SECRET_ID: the secret must be a JSON object")
+        try:
+            return cls.model_validate(secret)
+        except ValidationError as exc:
+            keys = ", ".join(f"{err['loc'][0]} ({err['msg']})" for err in exc.errors())
+            raise ConfigurationError(f"SALESFORCE_SECRET_ID: bad or missing keys: {keys}") from None
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    """A granted token: ``access_token`` (secret, never logged) and ``instance_url`` for REST calls."""
+
+    access_token: str
+    instance_url: str
+    granted_at: float  # time.monotonic() s
+
+    def __repr__(self) -> str:
+        return f"AccessToken(instance_url={self.instance_url!r}, access_token=<redacted>)"
+
+
+class TokenProvider:
+    """Grants a token once and hands it out until it is refused.
+
+    Parameters
+    ----------
+    token_url:
+        ``{SALESFORCE_AUTH_URL}/services/oauth2/token``.
+    audience:
+        The JWT ``aud``: ``SALESFORCE_AUTH_URL``.
+    load_credentials:
+        Returns the :class:`SalesforceCredentials`; called only when a grant is needed (cold start, or
+        after Salesforce refused the token), so the warm path makes no Secrets Manager call.
+    transport:
+        The container's :class:`Transport`.
+    """
+
+    def __init__(
+        self,
+        *,
+        token_url: str,
+        audience: str,
+        load_credentials: Callable[[], SalesforceCredentials],
+        transport: Transport,
+    ) -> None:
+        self.token_url = token_url
+        self.audience = audience
+        self._load_credentials = load_credentials
+        self._transport = transport
+        self._token: AccessToken | None = None
+        self._lock = threading.Lock()
+
+    def get(self, budget: Budget) -> AccessToken:
+        """The cached token, granting one first if there is none.
+
+        Raises
+        ------
+        SalesforceAuthError
+            The grant was refused (``invalid_grant``, ``invalid_client``...).
+        SalesforceUnavailableError, BudgetExhaustedError
+            As :meth:`Transport.send`.
+        ConfigurationError
+            The secret is missing keys.
+        """
+        with self._lock:
+            if self._token is None:
+                self._token = self._grant(budget)
+            return self._token
+
+    def invalidate(self, token: AccessToken) -> None:
+        """Forget ``token`` (Salesforce refused it); the next :meth:`get` grants a new one."""
+        with self._lock:
+            if self._token is token:
+                self._token = None
+
+    def _grant(self, budget: Budget) -> AccessToken:
+        credentials = self._load_credentials()
+        now = int(time.time())
+        assertion = jwt.encode(
+            {
+                "iss": credentials.consumer_key,
+                "sub": credentials.user_name,
+                "aud": self.audience,
+                "iat": now,
+                "exp": now + ASSERTION_LIFETIME_S,
+            },
+            credentials.private_key_pem,
+            algorithm="RS256",
+        )
+        operation = "token grant"
+        response = self._transport.send(
+            operation,
+            "POST",
+            self.token_url,
+            budget,
+            data={"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": assertion},
+            headers={"Accept": "application/json"},
+        )
+        if response.status_code != 200:
+            err = error_from_response(operation, response)
+            raise SalesforceAuthError(operation, status=err.status, code=err.code, detail=err.detail)
+        body = response.json()
+        if not body.get("access_token") or not body.get("instance_url"):
+            raise SalesforceAuthError(operation, status=200, detail="no access_token or instance_url")
+        count("TokenGrants")
+        logger.info("Salesforce token granted", extra={"instance_url": body["instance_url"]})
+        return AccessToken(body["access_token"], body["instance_url"].rstrip("/"), time.monotonic())

@@ -1,0 +1,125 @@
+"""Configuration from environment variables, validated once per container.
+
+The stack (``template.yaml``) sets every variable from a stack parameter. The names and the secret layout
+are SCC-AC's, so existing users keep theirs.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from connect_omni.errors import ConfigurationError
+
+_ORG_ID = re.compile(r"^00D[0-9A-Za-z]{12}([0-9A-Za-z]{3})?$")
+_INSTANCE_ARN = re.compile(r"^arn:aws[a-z-]*:connect:[a-z0-9-]+:\d{12}:instance/[0-9a-f-]{36}$")
+
+
+class Settings(BaseSettings):
+    """Every environment variable the functions read.
+
+    Required
+    --------
+    SALESFORCE_ORG_ID:
+        Org id, 15 or 18 characters (``00D...``). The ``OrgId`` header always carries the 15-character form
+        (the Interaction Service rejects the 18-character one with error 10016; NOTES.md §5).
+    SALESFORCE_SCRT_URL:
+        Interaction Service base URL, ``https://<MyDomain>.my.salesforce-scrt.com``.
+    SALESFORCE_AUTH_URL:
+        OAuth authorization server; token endpoint ``{SALESFORCE_AUTH_URL}/services/oauth2/token`` and JWT
+        ``aud``.
+    SALESFORCE_AUTHORIZATION_CONTEXT:
+        ConversationChannelDefinition developer name (the ``AuthorizationContext`` header).
+    SALESFORCE_SECRET_ID:
+        Secrets Manager secret id or ARN (``CONNECTED_APP_CONSUMER_KEY``, ``CERTIFICATE_PRIVATE_KEY``,
+        ``API_ACCESS_USER_NAME``).
+    CALL_CENTER_ID:
+        Salesforce contact center id (``04v...``); returned to the flow and used to filter
+        ``CallCenterRoutingMap``.
+    CONNECT_INSTANCE_ARN:
+        The Amazon Connect instance; only queue ARNs of this instance are returned as ``externalQueueId``.
+
+    Optional
+    --------
+    Each has a default safe for production; see the field descriptions.
+    """
+
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
+
+    salesforce_org_id: str
+    salesforce_scrt_url: str
+    salesforce_auth_url: str
+    salesforce_authorization_context: str = Field(min_length=1)
+    salesforce_secret_id: str = Field(min_length=1)
+    call_center_id: str = Field(min_length=1)
+    connect_instance_arn: str
+
+    salesforce_api_version: str = Field("62.0", pattern=r"^\d+\.\d$", description="REST API version for SOQL")
+    session_creation_mode: Literal["conversation", "interactions"] = Field(
+        "conversation",
+        description="conversation: POST /conversation (adds no message); interactions: SCC-AC's "
+        "EntryInteraction with an empty text message",
+    )
+    routing_map_cache_ttl_seconds: int = Field(300, ge=0, le=86_400)
+    secret_cache_seconds: int = Field(3600, ge=0, description="how long a read secret is reused (s)")
+    http_connect_timeout_seconds: float = Field(2.0, gt=0, le=8, description="TCP+TLS connect cap per try")
+    budget_margin_ms: int = Field(600, ge=0, le=5000, description="kept back from the invocation's remaining time (ms)")
+    salesforce_max_attempts: int = Field(3, ge=1, le=10, description="tries per call on 429/5xx/connection")
+
+    chat_transcripts_bucket: str | None = None
+    chat_transcripts_prefix: str | None = None
+    history_batch_size: int = Field(5, ge=1, le=25, description="entries per /conversationHistory request")
+    transcript_max_age_hours: int = Field(24, ge=1, le=24 * 14)
+
+    @field_validator("salesforce_org_id")
+    @classmethod
+    def _org_id(cls, value: str) -> str:
+        if not _ORG_ID.match(value):
+            raise ValueError("expected a Salesforce org id of 15 or 18 characters starting with 00D")
+        return value
+
+    @field_validator("salesforce_scrt_url", "salesforce_auth_url")
+    @classmethod
+    def _https_url(cls, value: str) -> str:
+        if not value.startswith("https://"):
+            raise ValueError("expected an https:// URL")
+        return value.rstrip("/")
+
+    @field_validator("connect_instance_arn")
+    @classmethod
+    def _instance_arn(cls, value: str) -> str:
+        if not _INSTANCE_ARN.match(value):
+            raise ValueError("expected arn:aws:connect:<region>:<account>:instance/<instance id>")
+        return value
+
+    @property
+    def org_id_15(self) -> str:
+        """The 15-character org id sent in the ``OrgId`` header."""
+        return self.salesforce_org_id[:15]
+
+    @property
+    def token_url(self) -> str:
+        """``{SALESFORCE_AUTH_URL}/services/oauth2/token``."""
+        return f"{self.salesforce_auth_url}/services/oauth2/token"
+
+
+def load_settings() -> Settings:
+    """Read and validate the environment.
+
+    Returns
+    -------
+    Settings
+
+    Raises
+    ------
+    ConfigurationError
+        When a required variable is missing or a value is malformed; the message names each variable.
+    """
+    try:
+        return Settings()  # type: ignore[call-arg]
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors())
+        raise ConfigurationError(f"invalid configuration: {problems}") from None
