@@ -1,0 +1,268 @@
+"""CreateMessagingSession and Routing handlers with chat-shaped Connect events.
+
+Salesforce is `responses`, Secrets Manager is moto; each test asserts on what was sent and answered.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import pytest
+import responses
+
+from connect_omni import container
+from connect_omni.errors import InputError, RoutingRejectedError, SalesforceUnavailableError
+from connect_omni.handlers import create_messaging_session, routing
+from tests.adapters.sf import TOKEN_URL, add_token, calls_to, json_body, scrt
+from tests.conftest import AGENT_ARN, CALL_CENTER_ID, INSTANCE_URL, QUEUE_ARN, LambdaContext, load_event
+
+CONVERSATION_ID = "a7d1e9c4-2f3b-4c5d-8e6f-7a8b9c0d1e2f"
+SESSION_ID = "0Mw5g000000AbCdCAK"
+QUERY_URL = f"{INSTANCE_URL}/services/data/v62.0/query/"
+
+
+@pytest.fixture
+def rsps(secret):
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        add_token(mock)
+        yield mock
+
+
+def route_answer(**context_param_map):
+    return {
+        "success": True,
+        "psrId": "0JR5g000000AbCdGAK",
+        "workItemId": SESSION_ID,
+        "routingCorrelationId": "corr-1",
+        "contextParamMap": context_param_map,
+    }
+
+
+def routing_map(*pairs):
+    return {
+        "totalSize": len(pairs),
+        "done": True,
+        "records": [
+            {"attributes": {"type": "CallCenterRoutingMap"}, "ReferenceRecordId": r, "ExternalId": e} for r, e in pairs
+        ],
+    }
+
+
+# CreateMessagingSession ------------------------------------------------------------------------------------
+
+
+def test_create_messaging_session_answers_the_four_attributes(rsps, context):
+    rsps.add(
+        responses.POST,
+        scrt("/conversation"),
+        status=202,
+        json={"conversationIdentifier": CONVERSATION_ID, "messagingSessionId": SESSION_ID, "success": True},
+    )
+    answer = create_messaging_session.lambda_handler(load_event("create_messaging_session.json"), context)
+    assert answer == {
+        "conversationIdentifier": CONVERSATION_ID,
+        "workItemId": SESSION_ID,
+        "source": "SCCAC",
+        "callCenterId": CALL_CENTER_ID,
+    }
+    sent = json_body(calls_to(rsps, scrt("/conversation"))[0])
+    assert sent["participants"][0]["subject"] == "6c3f3a1e-5b7d-4d6e-9a7f-1b2c3d4e5f60"  # InitialContactId
+    assert [c.request.url.split("?")[0] for c in rsps.calls] == [TOKEN_URL, scrt("/conversation")]
+
+
+def test_warm_invocation_makes_one_salesforce_call_and_no_secrets_manager_call(rsps, secret, context):
+    rsps.add(
+        responses.POST,
+        scrt("/conversation"),
+        status=202,
+        json={"conversationIdentifier": CONVERSATION_ID, "messagingSessionId": SESSION_ID},
+    )
+    create_messaging_session.lambda_handler(load_event("create_messaging_session.json"), context)
+    secret.delete_secret(SecretId="SCCAC-Secret", ForceDeleteWithoutRecovery=True)  # any read would now fail
+    before = len(rsps.calls)
+    create_messaging_session.lambda_handler(load_event("create_messaging_session.json"), LambdaContext())
+    assert [c.request.url for c in rsps.calls[before:]] == [scrt("/conversation")]
+
+
+def test_client_id_attribute_is_the_end_user(rsps, context):
+    rsps.add(
+        responses.POST,
+        scrt("/conversation"),
+        status=202,
+        json={"conversationIdentifier": CONVERSATION_ID, "messagingSessionId": SESSION_ID},
+    )
+    event = load_event("create_messaging_session.json")
+    event["Details"]["ContactData"]["Attributes"]["clientId"] = "jane@example.com"
+    create_messaging_session.lambda_handler(event, context)
+    assert json_body(calls_to(rsps, scrt("/conversation"))[0])["participants"][0]["subject"] == "jane@example.com"
+
+
+def test_interactions_mode_uses_scc_ac_entry_interaction(rsps, context, monkeypatch):
+    monkeypatch.setenv("SESSION_CREATION_MODE", "interactions")
+    container.reset()
+    rsps.add(
+        responses.POST,
+        scrt("/interactions"),
+        status=202,
+        json={"conversationIdentifier": CONVERSATION_ID, "workItemIds": [SESSION_ID], "success": True},
+    )
+    answer = create_messaging_session.lambda_handler(load_event("create_messaging_session.json"), context)
+    assert answer["workItemId"] == SESSION_ID
+    assert calls_to(rsps, scrt("/conversation")) == []
+
+
+def test_conversation_without_session_falls_back_to_entry_interaction(rsps, context):
+    rsps.add(responses.POST, scrt("/conversation"), status=202, json={"conversationIdentifier": CONVERSATION_ID})
+    rsps.add(
+        responses.POST,
+        scrt("/interactions"),
+        status=202,
+        json={"conversationIdentifier": CONVERSATION_ID, "workItemIds": [SESSION_ID]},
+    )
+    answer = create_messaging_session.lambda_handler(load_event("create_messaging_session.json"), context)
+    assert answer["workItemId"] == SESSION_ID
+    assert len(calls_to(rsps, scrt("/interactions"))) == 1
+
+
+def test_warmup_answers_empty_without_calls(rsps, context):
+    assert create_messaging_session.lambda_handler(load_event("warmup.json"), context) == {}
+    assert routing.lambda_handler(load_event("warmup.json"), context) == {}
+    assert len(rsps.calls) == 0
+
+
+def test_bad_channel_is_refused_before_anything_is_sent(rsps, context):
+    event = load_event("create_messaging_session.json")
+    event["Details"]["Parameters"]["channelAddressIdentifier"] = "REPLACE-ME"
+    with pytest.raises(InputError, match="^channelAddressIdentifier: expected a UUID"):
+        create_messaging_session.lambda_handler(event, context)
+    assert len(rsps.calls) == 0
+
+
+def test_persistent_500_fails_the_invocation(rsps, context):
+    rsps.add(responses.POST, scrt("/conversation"), status=500, json={"code": 500, "message": "internal"})
+    with pytest.raises(SalesforceUnavailableError, match="HTTP 500"):
+        create_messaging_session.lambda_handler(load_event("create_messaging_session.json"), context)
+    assert len(calls_to(rsps, scrt("/conversation"))) == 3
+
+
+# Routing ---------------------------------------------------------------------------------------------------
+
+
+def test_initial_routing_maps_omni_queue_to_connect_queue(rsps, context):
+    rsps.add(responses.POST, scrt("/route"), status=202, json=route_answer(queueId="00G5g000004AbCdEAK"))
+    rsps.add(responses.GET, QUERY_URL, json=routing_map(("00G5g000004AbCdEAK", QUEUE_ARN)))
+    answer = routing.lambda_handler(load_event("routing_initial.json"), context)
+    assert answer == {"psrId": "0JR5g000000AbCdGAK", "externalQueueId": QUEUE_ARN}
+    assert json_body(calls_to(rsps, scrt("/route"))[0]) == {
+        "conversationIdentifier": CONVERSATION_ID,
+        "routingType": "Initial",
+    }
+
+
+def test_warm_routing_is_one_round_trip(rsps, context):
+    rsps.add(responses.POST, scrt("/route"), status=202, json=route_answer(queueId="00G5g000004AbCdEAK"))
+    rsps.add(responses.GET, QUERY_URL, json=routing_map(("00G5g000004AbCdEAK", QUEUE_ARN)))
+    routing.lambda_handler(load_event("routing_initial.json"), context)
+    before = len(rsps.calls)
+    answer = routing.lambda_handler(load_event("routing_transfer.json"), LambdaContext())
+    assert answer["externalQueueId"] == QUEUE_ARN
+    assert [c.request.url for c in rsps.calls[before:]] == [scrt("/route")]
+    assert json_body(rsps.calls[before])["routingType"] == "Transfer"
+
+
+def test_connect_queue_arn_in_answer_is_used_as_is(rsps, context):
+    rsps.add(responses.POST, scrt("/route"), status=202, json=route_answer(externalQueueId=QUEUE_ARN))
+    answer = routing.lambda_handler(load_event("routing_initial.json"), context)
+    assert answer["externalQueueId"] == QUEUE_ARN
+    assert [c for c in rsps.calls if c.request.url.startswith(QUERY_URL)] == []
+
+
+def test_queue_arn_of_another_instance_is_not_used(rsps, context):
+    other = "arn:aws:connect:us-east-1:111122223333:instance/00000000-0000-0000-0000-000000000000/queue/q"
+    rsps.add(responses.POST, scrt("/route"), status=202, json=route_answer(externalQueueId=other))
+    answer = routing.lambda_handler(load_event("routing_initial.json"), context)
+    assert "externalQueueId" not in answer
+
+
+def test_user_mapped_to_agent_returns_external_agent_id(rsps, context):
+    rsps.add(responses.POST, scrt("/route"), status=202, json=route_answer(userId="0055g000004XyZaAAC"))
+    rsps.add(responses.GET, QUERY_URL, json=routing_map(("0055g000004XyZaAAC", AGENT_ARN)))
+    answer = routing.lambda_handler(load_event("routing_initial.json"), context)
+    assert answer == {"psrId": "0JR5g000000AbCdGAK", "externalAgentId": AGENT_ARN}
+
+
+def test_unmapped_queue_succeeds_without_external_queue(rsps, context):
+    rsps.add(responses.POST, scrt("/route"), status=202, json=route_answer(queueId="00G5g000009ZzZzEAK"))
+    rsps.add(responses.GET, QUERY_URL, json=routing_map(("00G5g000004AbCdEAK", QUEUE_ARN)))
+    answer = routing.lambda_handler(load_event("routing_initial.json"), context)
+    assert answer == {"psrId": "0JR5g000000AbCdGAK"}
+
+
+def test_routing_map_outage_after_route_uses_fallback_not_error(rsps, context):
+    rsps.add(responses.POST, scrt("/route"), status=202, json=route_answer(queueId="00G5g000004AbCdEAK"))
+    rsps.add(responses.GET, QUERY_URL, status=400, json=[{"message": "no", "errorCode": "INVALID_TYPE"}])
+    answer = routing.lambda_handler(load_event("routing_initial.json"), context)
+    assert answer == {"psrId": "0JR5g000000AbCdGAK"}
+    assert len(calls_to(rsps, scrt("/route"))) == 1
+
+
+def test_not_routed_raises_with_salesforce_reason(rsps, context):
+    rsps.add(
+        responses.POST,
+        scrt("/route"),
+        status=202,
+        json={"success": False, "reasonForNotRouting": "No agents available in queue"},
+    )
+    with pytest.raises(RoutingRejectedError, match="No agents available in queue"):
+        routing.lambda_handler(load_event("routing_initial.json"), context)
+
+
+def test_bad_routing_type_is_refused_before_anything_is_sent(rsps, context):
+    event = load_event("routing_initial.json")
+    event["Details"]["Parameters"]["routingType"] = "transfer"
+    with pytest.raises(InputError, match="^routingType: expected Initial or Transfer, got 'transfer'"):
+        routing.lambda_handler(event, context)
+    assert len(rsps.calls) == 0
+
+
+# A hung Salesforce ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def hung_server():
+    """A TCP server on 127.0.0.1 that accepts connections and never answers."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                accepted.append(server.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"https://127.0.0.1:{server.getsockname()[1]}"
+    stop.set()
+    thread.join()
+    for conn in accepted:
+        conn.close()
+    server.close()
+
+
+def test_hung_salesforce_fails_inside_connects_8_second_budget(rsps, monkeypatch, hung_server):
+    monkeypatch.setenv("SALESFORCE_SCRT_URL", hung_server)
+    container.reset()
+    rsps.add_passthru(hung_server)
+    started = time.monotonic()
+    with pytest.raises(SalesforceUnavailableError):
+        routing.lambda_handler(load_event("routing_initial.json"), LambdaContext(budget_ms=8000))
+    elapsed = time.monotonic() - started
+    assert elapsed < 8.0 - 0.5, f"handler took {elapsed:.2f} s; Connect would have timed out"

@@ -1,0 +1,84 @@
+"""Connect event reading, the STRING_MAP answer, settings validation and the budget."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from connect_omni.budget import Budget
+from connect_omni.errors import BudgetExhaustedError, ConfigurationError, InputError
+from connect_omni.messaging import SessionRequest
+from connect_omni.models.connect import ContactFlowEvent, is_warmup, string_map
+from connect_omni.settings import load_settings
+from tests.conftest import CHANNEL, load_event
+
+
+def test_value_prefers_parameters_and_ignores_blank():
+    raw = load_event("create_messaging_session.json")
+    raw["Details"]["Parameters"] = {"clientId": "  ", "channelAddressIdentifier": CHANNEL}
+    raw["Details"]["ContactData"]["Attributes"]["clientId"] = "customer-42"
+    event = ContactFlowEvent.parse(raw)
+    assert event.value("clientId") == "customer-42"
+    assert event.value("channelAddressIdentifier") == CHANNEL
+    assert event.value("missing") is None
+
+
+def test_session_request_defaults_client_to_initial_contact():
+    raw = load_event("routing_transfer.json")  # a transferred contact: ContactId != InitialContactId
+    raw["Details"]["Parameters"] = {}
+    request = SessionRequest.from_event(ContactFlowEvent.parse(raw))
+    assert request.client_id == "6c3f3a1e-5b7d-4d6e-9a7f-1b2c3d4e5f60"
+
+
+@pytest.mark.parametrize("channel", ["REPLACE-WITH-CHANNEL-ADDRESS-IDENTIFIER", "", None])
+def test_session_request_rejects_bad_channel(channel):
+    raw = load_event("create_messaging_session.json")
+    raw["Details"]["Parameters"] = {}
+    raw["Details"]["ContactData"]["Attributes"] = {} if channel is None else {"channelAddressIdentifier": channel}
+    with pytest.raises(InputError) as caught:
+        SessionRequest.from_event(ContactFlowEvent.parse(raw))
+    assert caught.value.field == "channelAddressIdentifier"
+
+
+def test_client_id_too_long():
+    raw = load_event("create_messaging_session.json")
+    raw["Details"]["Parameters"]["clientId"] = "x" * 256
+    with pytest.raises(InputError, match="clientId: expected at most 255 characters, got 256"):
+        SessionRequest.from_event(ContactFlowEvent.parse(raw))
+
+
+def test_string_map_leaves_out_empty_values():
+    assert string_map({"a": "1", "b": None, "c": ""}) == {"a": "1"}
+
+
+def test_warmup_detection():
+    assert is_warmup(load_event("warmup.json"))
+    assert not is_warmup(load_event("create_messaging_session.json"))
+
+
+def test_settings_org_id_15(env):
+    settings = load_settings()
+    assert settings.org_id_15 == "00D5g000004ABCD"
+    assert settings.token_url == "https://login.salesforce.com/services/oauth2/token"
+    assert settings.session_creation_mode == "conversation"
+
+
+def test_settings_errors_name_every_variable(env, monkeypatch):
+    monkeypatch.delenv("CALL_CENTER_ID")
+    monkeypatch.setenv("SALESFORCE_SCRT_URL", "http://insecure.example.com")
+    monkeypatch.setenv("SALESFORCE_ORG_ID", "12345")
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings()
+    message = str(caught.value)
+    for name in ("CALL_CENTER_ID", "SALESFORCE_SCRT_URL", "SALESFORCE_ORG_ID"):
+        assert name in message
+
+
+def test_budget_timeouts_and_exhaustion():
+    budget = Budget.of_seconds(3.0)
+    connect, read = budget.timeouts(2.0, "op")
+    assert connect == 2.0
+    assert 2.9 < read <= 3.0
+    with pytest.raises(BudgetExhaustedError, match="op not attempted"):
+        Budget(time.monotonic() + 0.05).timeouts(2.0, "op")
