@@ -1,0 +1,1120 @@
+"""The Salesforce org emulator: an HTTPS server on 127.0.0.1 plus its Python control API.
+
+What it serves (one org; all shapes from ``inbound-interaction-api.yaml`` and NOTES.md §5):
+
+* ``POST /services/oauth2/token`` — OAuth 2.0 JWT bearer grant (RS256 assertion, ``iss`` consumer key,
+  ``sub`` user name, ``aud`` = :attr:`SalesforceEmulator.base_url`, ``exp`` at most 5 minutes ahead).
+* ``POST /api/v1/conversation`` (PostConversationRequest), ``/api/v1/interactions`` (multipart, ``json`` part,
+  InteractionRequestJson), ``/api/v1/route`` (PostRouteRequest), ``/api/v1/conversationHistory``
+  (AddConversationHistoryRequest) — all answer 202 on success and ``{"code", "message"}`` errors.
+* ``GET /services/data/v<NN.N>/query[/]?q=<SOQL>`` over ``CallCenterRoutingMap`` (see :mod:`.soql`).
+* ``/__admin/...`` — control endpoints for another process (see :class:`EmulatorAdminClient`).
+
+TLS uses a throwaway CA made with ``trustme`` at start; its PEM is written to :attr:`SalesforceEmulator.ca_file`
+so clients can trust it through ``REQUESTS_CA_BUNDLE``.
+
+The emulator never logs tokens, assertions or message text; its logger (``localdev.salesforce_emulator``)
+writes method, path and status at DEBUG level only.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import hmac
+import json
+import logging
+import re
+import secrets
+import socket
+import ssl
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jwt
+import trustme
+from werkzeug.datastructures import Headers
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+from . import soql
+from .errors import InteractionError
+from .ids import is_id, new_id, to_15, to_18
+from .interaction import check_conversation, check_headers, check_history, check_interactions, check_route
+from .state import (
+    Channel,
+    Conversation,
+    Fault,
+    FaultInjector,
+    MessagingSession,
+    PendingServiceRouting,
+    RecordedRequest,
+    RoutingOutcome,
+)
+
+logger = logging.getLogger("localdev.salesforce_emulator")
+
+DEFAULT_ORG_ID_15 = "00D5g000004AbCd"
+TOKEN_PATH = "/services/oauth2/token"
+INTERACTION_PREFIX = "/api/v1/"
+_QUERY_PATH = re.compile(r"^/services/data/v(?P<version>\d+\.\d)/query/?$")
+MAX_ASSERTION_LIFETIME_S = 300  # Salesforce: exp "within three minutes" recommended; we allow 5 minutes.
+CLOCK_SKEW_S = 30
+ADMIN_METHODS = frozenset(
+    {
+        "register_client",
+        "add_channel",
+        "map_queue",
+        "map_user",
+        "set_routing",
+        "set_flow_routing",
+        "end_session",
+        "fail_next",
+        "delay",
+        "drop_next",
+        "revoke_tokens",
+        "clear_faults",
+        "reset",
+        "issue_token",
+    }
+)
+
+
+@dataclass(frozen=True)
+class RegisteredClient:
+    """A connected app with a JWT-bearer certificate, pre-authorised for one user.
+
+    Attributes
+    ----------
+    consumer_key : str
+        The connected app's consumer key (JWT ``iss``).
+    user_name : str
+        The API user (JWT ``sub``).
+    user_id : str
+        The user's 18-character id (``005...``).
+    public_key_pem : str
+        PEM of the RSA public key (or certificate) that verifies the assertion.
+    """
+
+    consumer_key: str
+    user_name: str
+    user_id: str
+    public_key_pem: str
+
+
+@dataclass(frozen=True)
+class _Token:
+    user_name: str
+    consumer_key: str
+    issued_at_ms: int
+
+
+def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(json.dumps(body), status=status, headers=headers, mimetype="application/json")
+
+
+def _public_key(pem: str) -> Any:
+    """Load an RSA public key from a public-key PEM or a certificate PEM."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    data = pem.encode()
+    if b"CERTIFICATE" in data:
+        return x509.load_pem_x509_certificate(data).public_key()
+    return serialization.load_pem_public_key(data)
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """Request handler that logs request lines at DEBUG only (never bodies or headers)."""
+
+    def log(self, type: str, message: str, *args: Any) -> None:
+        logger.debug("%s %s", self.address_string(), message % args)
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        path = getattr(self, "path", "").split("?", 1)[0]
+        logger.debug("%s %s %s", getattr(self, "command", "-"), path, code)
+
+
+class SalesforceEmulator:
+    """One emulated Salesforce org served over HTTPS on 127.0.0.1.
+
+    Use :meth:`start` (or the context manager) to run it in a background thread::
+
+        emu = SalesforceEmulator.start()
+        emu.register_client("ck", "api@example.com", public_pem)
+        emu.add_channel("0b1c...uuid", "SCC_AC_Chat_Channel", routing=RoutingOutcome("queue", "00G..."))
+        ...
+        emu.stop()
+
+    Parameters
+    ----------
+    host : str, optional
+        Interface to bind; ``127.0.0.1`` by default.
+    port : int, optional
+        TCP port; 0 (default) picks a free one.
+    state_dir : str or pathlib.Path, optional
+        Where to write ``ca.pem``; a temporary directory (removed on :meth:`stop`) when omitted.
+    org_id : str, optional
+        The org id (15 or 18 characters, ``00D...``); a fixed default otherwise.
+    max_history_entries : int, optional
+        Maximum ``conversationEntries`` per ``/conversationHistory`` call; 25 (the OpenAPI maxItems) by
+        default. Salesforce's guide recommends 5.
+
+    Attributes
+    ----------
+    base_url : str
+        ``https://127.0.0.1:<port>``: both the token audience / ``SALESFORCE_AUTH_URL`` and the instance and
+        Interaction Service URL.
+    ca_file : str
+        Path of the CA certificate PEM that signs the server certificate.
+    org_id : str
+        The 18-character org id (``org_id_15`` is the form the ``OrgId`` header needs).
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        state_dir: str | Path | None = None,
+        org_id: str | None = None,
+        max_history_entries: int = 25,
+    ) -> None:
+        self.host = host
+        self._requested_port = port
+        self._tempdir: tempfile.TemporaryDirectory[str] | None = None
+        if state_dir is None:
+            self._tempdir = tempfile.TemporaryDirectory(prefix="sf-emulator-")
+            state_dir = self._tempdir.name
+        self.state_dir = Path(state_dir)
+        self.org_id = to_18(org_id or DEFAULT_ORG_ID_15)
+        self.org_id_15 = to_15(self.org_id)
+        self.max_history_entries = max_history_entries
+        self._lock = threading.RLock()
+        self._stopping = threading.Event()
+        self._faults = FaultInjector()
+        self._signing_key = secrets.token_bytes(32)
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+        self.base_url = ""
+        self.ca_file = ""
+        # configuration (kept by reset())
+        self._clients: dict[str, RegisteredClient] = {}
+        self._channels: dict[str, Channel] = {}
+        self._flow_routing: dict[str, RoutingOutcome] = {}
+        self._routing_map: list[dict[str, str | None]] = []
+        # runtime state (cleared by reset())
+        self._tokens: dict[str, _Token] = {}
+        self._conversations: dict[tuple[str, str], Conversation] = {}
+        self._conversations_by_id: dict[str, Conversation] = {}
+        self._sessions: dict[str, MessagingSession] = {}
+        self._psrs: dict[str, PendingServiceRouting] = {}
+        self._history: dict[str, list[dict[str, Any]]] = {}
+        self._interactions: dict[str, list[dict[str, Any]]] = {}
+        self._log: list[RecordedRequest] = []
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @classmethod
+    def start(cls, **kwargs: Any) -> SalesforceEmulator:
+        """Create an emulator and start serving.
+
+        Parameters
+        ----------
+        **kwargs
+            Passed to :class:`SalesforceEmulator`.
+
+        Returns
+        -------
+        SalesforceEmulator
+            A running emulator.
+        """
+        emulator = cls(**kwargs)
+        emulator.serve_in_background()
+        return emulator
+
+    def serve_in_background(self) -> None:
+        """Make the CA and server certificate, bind the socket and serve in a daemon thread.
+
+        Raises
+        ------
+        RuntimeError
+            If already started.
+        OSError
+            If the port cannot be bound.
+        """
+        if self._server is not None:
+            raise RuntimeError("the emulator is already running")
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        ca = trustme.CA()
+        server_cert = ca.issue_cert("127.0.0.1", "localhost")
+        ca_path = self.state_dir / "ca.pem"
+        ca.cert_pem.write_to_path(str(ca_path))
+        self.ca_file = str(ca_path)
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        server_cert.configure_cert(context)
+        self._stopping.clear()
+        self._server = make_server(
+            self.host,
+            self._requested_port,
+            self._wsgi,
+            threaded=True,
+            request_handler=_QuietHandler,
+            ssl_context=context,
+        )
+        port = self._server.socket.getsockname()[1]
+        self.base_url = f"https://{self.host}:{port}"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="sf-emulator", daemon=True
+        )
+        self._thread.start()
+
+    @property
+    def port(self) -> int:
+        """The bound TCP port (0 before start)."""
+        return self._server.socket.getsockname()[1] if self._server else 0
+
+    def stop(self) -> None:
+        """Stop serving, wake delayed requests, close the socket and join the thread. Idempotent."""
+        self._stopping.set()
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        if self._tempdir is not None:
+            self._tempdir.cleanup()
+            self._tempdir = None
+
+    def __enter__(self) -> SalesforceEmulator:
+        if self._server is None:
+            self.serve_in_background()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------ configuration
+
+    def register_client(self, consumer_key: str, user_name: str, public_key_pem: str) -> str:
+        """Register a connected app allowed to use the JWT bearer flow for one user.
+
+        Parameters
+        ----------
+        consumer_key : str
+            Expected JWT ``iss``.
+        user_name : str
+            Expected JWT ``sub``.
+        public_key_pem : str
+            RSA public key PEM (``BEGIN PUBLIC KEY``) or the certificate PEM uploaded to the connected app.
+
+        Returns
+        -------
+        str
+            The user's 18-character id (``005...``).
+
+        Raises
+        ------
+        ValueError
+            If the PEM cannot be loaded.
+        """
+        try:
+            _public_key(public_key_pem)
+        except Exception as exc:
+            raise ValueError("public_key_pem is not an RSA public key or certificate PEM") from exc
+        with self._lock:
+            existing = self._clients.get(consumer_key)
+            user_id = existing.user_id if existing and existing.user_name == user_name else new_id("005")
+            self._clients[consumer_key] = RegisteredClient(consumer_key, user_name, user_id, public_key_pem)
+        return user_id
+
+    def add_channel(
+        self,
+        channel_address_identifier: str,
+        authorization_context: str,
+        routing: RoutingOutcome | None = None,
+    ) -> Channel:
+        """Add (or replace) a CUSTOM messaging channel and its ConversationChannelDefinition.
+
+        Parameters
+        ----------
+        channel_address_identifier : str
+            ``MessagingChannel.ChannelAddressIdentifier`` (a UUID).
+        authorization_context : str
+            ConversationChannelDefinition developer name expected in ``AuthorizationContext``.
+        routing : RoutingOutcome, optional
+            Outcome of ``/route`` without routingInfo; not routed ("No routing configured") when omitted.
+
+        Returns
+        -------
+        Channel
+            The channel record (live object; use :meth:`set_routing` to change its routing).
+        """
+        outcome = routing or RoutingOutcome("not_routed", "No routing configured for this channel")
+        channel = Channel(channel_address_identifier, authorization_context, outcome, outcome)
+        with self._lock:
+            self._channels[channel_address_identifier] = channel
+        return channel
+
+    def _add_map(
+        self,
+        call_center_id: str,
+        reference_record_id: str,
+        external_id: str,
+        quick_connect: str | None,
+        developer_name: str | None,
+    ) -> str:
+        record_id = new_id("0hn")
+        with self._lock:
+            self._routing_map.append(
+                {
+                    "Id": record_id,
+                    "CallCenterId": to_18(call_center_id),
+                    "ReferenceRecordId": to_18(reference_record_id),
+                    "ExternalId": external_id,
+                    "QuickConnect": quick_connect,
+                    "DeveloperName": developer_name or f"Map_{record_id[3:15]}",
+                }
+            )
+        return record_id
+
+    def map_queue(
+        self,
+        call_center_id: str,
+        salesforce_queue_id: str,
+        connect_queue_arn: str,
+        *,
+        quick_connect: str | None = None,
+        developer_name: str | None = None,
+    ) -> str:
+        """Add a ``CallCenterRoutingMap`` record from an Omni-Channel queue to a Connect queue.
+
+        Parameters
+        ----------
+        call_center_id : str
+            ``CallCenterId`` (``04v...``, 15 or 18 characters; stored as 18).
+        salesforce_queue_id : str
+            ``ReferenceRecordId`` (a Group id, ``00G...``; stored as 18).
+        connect_queue_arn : str
+            ``ExternalId``.
+        quick_connect : str, optional
+            ``QuickConnect`` (quick connect ARN).
+        developer_name : str, optional
+            ``DeveloperName``; generated when omitted.
+
+        Returns
+        -------
+        str
+            The record's 18-character ``Id`` (key prefix ``0hn`` — an arbitrary choice of the emulator).
+        """
+        return self._add_map(call_center_id, salesforce_queue_id, connect_queue_arn, quick_connect, developer_name)
+
+    def map_user(
+        self,
+        call_center_id: str,
+        user_id: str,
+        connect_agent_arn: str,
+        *,
+        quick_connect: str | None = None,
+        developer_name: str | None = None,
+    ) -> str:
+        """Add a ``CallCenterRoutingMap`` record from a Salesforce user (``005...``) to a Connect agent ARN.
+
+        Parameters and return value as :meth:`map_queue`.
+        """
+        return self._add_map(call_center_id, user_id, connect_agent_arn, quick_connect, developer_name)
+
+    @staticmethod
+    def outcome(
+        *,
+        queue_id: str | None = None,
+        user_id: str | None = None,
+        external_queue_arn: str | None = None,
+        external_key: str = "externalQueueId",
+        not_routed_reason: str | None = None,
+    ) -> RoutingOutcome:
+        """Build a :class:`RoutingOutcome` from exactly one keyword.
+
+        Raises
+        ------
+        ValueError
+            Unless exactly one of ``queue_id``, ``user_id``, ``external_queue_arn``, ``not_routed_reason`` is given.
+        """
+        given = [
+            (kind, value)
+            for kind, value in (
+                ("queue", queue_id),
+                ("user", user_id),
+                ("external", external_queue_arn),
+                ("not_routed", not_routed_reason),
+            )
+            if value is not None
+        ]
+        if len(given) != 1:
+            raise ValueError("give exactly one of queue_id, user_id, external_queue_arn, not_routed_reason")
+        kind, value = given[0]
+        if kind in ("queue", "user"):
+            value = to_18(value)
+        return RoutingOutcome(kind, value, external_key)  # type: ignore[arg-type]
+
+    def set_routing(self, channel_address_identifier: str, **outcome: Any) -> RoutingOutcome:
+        """Set where ``/route`` without routingInfo lands for a channel.
+
+        Parameters
+        ----------
+        channel_address_identifier : str
+            A channel added with :meth:`add_channel`.
+        **outcome
+            Exactly one of ``queue_id``, ``user_id``, ``external_queue_arn`` (with optional ``external_key``,
+            default ``externalQueueId``) or ``not_routed_reason``.
+
+        Returns
+        -------
+        RoutingOutcome
+
+        Raises
+        ------
+        KeyError
+            Unknown channel.
+        ValueError
+            See :meth:`outcome`.
+        """
+        result = self.outcome(**outcome)
+        with self._lock:
+            self._channels[channel_address_identifier].routing = result
+        return result
+
+    def set_flow_routing(self, flow_id: str, **outcome: Any) -> RoutingOutcome:
+        """Set where ``/route`` with ``routingInfo.flow.flowId == flow_id`` lands.
+
+        Without this, a flow override lands in the flow's fallback queue. Keywords as :meth:`set_routing`.
+        """
+        result = self.outcome(**outcome)
+        with self._lock:
+            self._flow_routing[flow_id] = result
+        return result
+
+    def end_session(self, conversation_identifier: str) -> str | None:
+        """End the active MessagingSession of a conversation (the next call opens a new one).
+
+        Returns
+        -------
+        str or None
+            The ended session id, or None when there was no active one.
+        """
+        with self._lock:
+            conversation = self._conversations_by_id[conversation_identifier]
+            for session_id in conversation.session_ids:
+                session = self._sessions[session_id]
+                if session.status == "Active":
+                    session.status = "Ended"
+                    return session_id
+        return None
+
+    # ------------------------------------------------------------------ faults and tokens
+
+    def fail_next(
+        self,
+        path: str,
+        status: int,
+        times: int | None = 1,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        """Answer the next ``times`` requests under ``path`` with ``status`` instead of handling them.
+
+        Parameters
+        ----------
+        path : str
+            Path prefix, e.g. ``/api/v1/route`` or ``/services/oauth2/token``.
+        status : int
+            HTTP status, e.g. 503, 500, 429.
+        times : int or None, optional
+            Number of requests (default 1); None for every request until :meth:`clear_faults`.
+        body : dict, list, str or bytes, optional
+            Response body; JSON-encoded when a dict or list. Default
+            ``{"code": 500, "message": "An internal server error occurred. ..."}``-style
+            (``code`` = ``status``).
+        headers : dict, optional
+            Extra response headers, e.g. ``{"Retry-After": "1"}``.
+        """
+        self._faults.add(Fault("fail", path, times, status=status, body=body, headers=dict(headers or {})))
+
+    def delay(self, path: str, seconds: float, times: int | None = None) -> None:
+        """Delay responses under ``path`` by ``seconds`` (then answer normally).
+
+        Parameters
+        ----------
+        path : str
+            Path prefix.
+        seconds : float
+            Delay in seconds; a large value (e.g. 3600) emulates a hung server. :meth:`stop` wakes delayed
+            requests, which are then dropped.
+        times : int or None, optional
+            Number of requests; None (default) = every request until :meth:`clear_faults`.
+        """
+        self._faults.add(Fault("delay", path, times, seconds=seconds))
+
+    def drop_next(self, path: str, times: int | None = 1) -> None:
+        """Close the connection without any response for the next ``times`` requests under ``path``."""
+        self._faults.add(Fault("drop", path, times))
+
+    def clear_faults(self) -> None:
+        """Remove all injected faults."""
+        self._faults.clear()
+
+    @property
+    def faults(self) -> list[Fault]:
+        """Copies of the pending faults."""
+        return self._faults.snapshot()
+
+    def revoke_tokens(self) -> int:
+        """Revoke every issued access token (they then get 401).
+
+        Returns
+        -------
+        int
+            How many tokens were revoked.
+        """
+        with self._lock:
+            count = len(self._tokens)
+            self._tokens.clear()
+        return count
+
+    def issue_token(self, consumer_key: str | None = None) -> str:
+        """Issue an access token directly (no JWT), for tests that only need an authorised session.
+
+        Parameters
+        ----------
+        consumer_key : str, optional
+            A registered client; the first registered one by default.
+
+        Returns
+        -------
+        str
+            An access token.
+
+        Raises
+        ------
+        LookupError
+            When no client is registered.
+        """
+        with self._lock:
+            if not self._clients:
+                raise LookupError("register a client first")
+            client = self._clients[consumer_key] if consumer_key else next(iter(self._clients.values()))
+            return self._new_token(client)
+
+    def _new_token(self, client: RegisteredClient) -> str:
+        token = f"{self.org_id_15}!{secrets.token_urlsafe(48)}"
+        with self._lock:
+            self._tokens[token] = _Token(client.user_name, client.consumer_key, int(time.time() * 1000))
+        return token
+
+    # ------------------------------------------------------------------ inspection
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """The request log, oldest first (a copy; admin requests are not recorded)."""
+        with self._lock:
+            return list(self._log)
+
+    def requests_to(self, path: str) -> list[RecordedRequest]:
+        """Recorded requests whose path starts with ``path``."""
+        return [r for r in self.requests if r.path.startswith(path)]
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """A JSON-serialisable snapshot of the org's runtime state.
+
+        Returns
+        -------
+        dict
+            ``conversations``: list of ``{conversationIdentifier, channelAddressIdentifier, endUserSubject,
+            messagingSessionIds}``; ``sessions``: list of ``{id, conversationIdentifier, status}``; ``psrs``:
+            list of ``{id, conversationIdentifier, workItemId, routingType, routingCorrelationId, outcome:
+            {kind, value}, routingInfo}``; ``history``: conversationIdentifier → list of ConversationEntryHistory
+            as received; ``interactions``: conversationIdentifier → list of interactions as received;
+            ``routingMap``: list of CallCenterRoutingMap records; ``tokens``: number of valid tokens.
+        """
+        with self._lock:
+            return {
+                "conversations": [
+                    {
+                        "conversationIdentifier": c.conversation_identifier,
+                        "channelAddressIdentifier": c.channel_address_identifier,
+                        "endUserSubject": c.end_user_subject,
+                        "messagingSessionIds": list(c.session_ids),
+                    }
+                    for c in self._conversations.values()
+                ],
+                "sessions": [
+                    {"id": s.id, "conversationIdentifier": s.conversation_identifier, "status": s.status}
+                    for s in self._sessions.values()
+                ],
+                "psrs": [
+                    {
+                        "id": p.id,
+                        "conversationIdentifier": p.conversation_identifier,
+                        "workItemId": p.work_item_id,
+                        "routingType": p.routing_type,
+                        "routingCorrelationId": p.routing_correlation_id,
+                        "outcome": {"kind": p.outcome.kind, "value": p.outcome.value},
+                        "routingInfo": p.routing_info,
+                    }
+                    for p in self._psrs.values()
+                ],
+                "history": {k: list(v) for k, v in self._history.items()},
+                "interactions": {k: list(v) for k, v in self._interactions.items()},
+                "routingMap": [dict(r) for r in self._routing_map],
+                "tokens": len(self._tokens),
+            }
+
+    def reset(self) -> None:
+        """Clear runtime state: conversations, sessions, PSRs, history, tokens, request log and faults.
+
+        Keeps registered clients, channels (their routing goes back to the one given to :meth:`add_channel`),
+        flow routing and the routing map.
+        """
+        self._faults.clear()
+        with self._lock:
+            self._flow_routing.clear()
+            for channel in self._channels.values():
+                channel.routing = channel.default_routing
+            self._tokens.clear()
+            self._conversations.clear()
+            self._conversations_by_id.clear()
+            self._sessions.clear()
+            self._psrs.clear()
+            self._history.clear()
+            self._interactions.clear()
+            self._log.clear()
+
+    # ------------------------------------------------------------------ WSGI plumbing
+
+    def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
+        request = Request(environ)
+        if request.path.startswith("/__admin/"):
+            return self._admin(request)(environ, start_response)
+        record = RecordedRequest(
+            method=request.method,
+            path=request.path,
+            query=dict(request.args.items()),
+            headers=_redacted_headers(request),
+            body=_body_for_log(request),
+        )
+        with self._lock:
+            self._log.append(record)
+        delay, fault = self._faults.take(request.path)
+        if delay:
+            record.fault = "delay"
+            if self._stopping.wait(delay):
+                fault = Fault("drop", "", None)
+        if fault is not None and fault.kind == "drop":
+            record.fault = "drop"
+            _drop_connection(environ)
+        if fault is not None:
+            record.fault = "fail"
+            response = _fault_response(fault)
+        else:
+            try:
+                response = self._dispatch(request)
+            except Exception:
+                logger.exception("emulator error on %s %s", request.method, request.path)
+                response = _json(InteractionError(500, 500).body(), 500)
+        record.status = response.status_code
+        return response(environ, start_response)
+
+    def _dispatch(self, request: Request) -> Response:
+        path = request.path
+        if path == TOKEN_PATH:
+            return self._token(request) if request.method == "POST" else _json({"error": "method"}, 405)
+        match = _QUERY_PATH.match(path)
+        if match:
+            return self._query(request, match["version"])
+        handlers = {
+            "/api/v1/conversation": self._conversation,
+            "/api/v1/interactions": self._post_interactions,
+            "/api/v1/route": self._route,
+            "/api/v1/conversationHistory": self._conversation_history,
+        }
+        handler = handlers.get(path)
+        if handler is None:
+            return _json([{"errorCode": "NOT_FOUND", "message": "The requested resource does not exist"}], 404)
+        if request.method != "POST":
+            return _json({"code": 405, "message": "Method Not Allowed"}, 405)
+        try:
+            self._check_bearer(request)
+            context = check_headers(
+                request.headers, org_id_15=self.org_id_15, history=path.endswith("/conversationHistory")
+            )
+            return handler(request, context)
+        except InteractionError as error:
+            return _json(error.body(), error.status)
+
+    # ------------------------------------------------------------------ OAuth
+
+    def _token(self, request: Request) -> Response:
+        """JWT bearer grant (Salesforce "OAuth 2.0 JWT Bearer Flow for Server-to-Server Integration")."""
+
+        def fail(description: str, error: str = "invalid_grant") -> Response:
+            return _json({"error": error, "error_description": description}, 400)
+
+        if request.form.get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer":
+            return fail("grant type not supported", "unsupported_grant_type")
+        assertion = request.form.get("assertion", "")
+        try:
+            unverified = jwt.decode(assertion, options={"verify_signature": False})
+            header = jwt.get_unverified_header(assertion)
+        except jwt.PyJWTError:
+            return fail("invalid assertion")
+        if header.get("alg") != "RS256":
+            return fail("invalid assertion")
+        with self._lock:
+            client = self._clients.get(str(unverified.get("iss")))
+        if client is None:
+            return fail("client identifier invalid")
+        try:
+            claims = jwt.decode(
+                assertion,
+                _public_key(client.public_key_pem),
+                algorithms=["RS256"],
+                audience=self.base_url,
+                issuer=client.consumer_key,
+                leeway=CLOCK_SKEW_S,
+                options={"require": ["exp", "iss", "sub", "aud"]},
+            )
+        except jwt.InvalidSignatureError:
+            return fail("invalid assertion")
+        except jwt.ExpiredSignatureError:
+            return fail("expired authorization code")
+        except jwt.InvalidAudienceError:
+            return fail("audience is invalid")
+        except jwt.PyJWTError:
+            return fail("invalid assertion")
+        if claims["exp"] > time.time() + MAX_ASSERTION_LIFETIME_S + CLOCK_SKEW_S:
+            return fail("invalid assertion: exp is too far in the future")
+        if claims["sub"] != client.user_name:
+            return fail("user hasn't approved this consumer")
+        token = self._new_token(client)
+        issued_at = str(int(time.time() * 1000))
+        identity = f"{self.base_url}/id/{self.org_id}/{client.user_id}"
+        signature = base64.b64encode(
+            hmac.new(self._signing_key, (identity + issued_at).encode(), hashlib.sha256).digest()
+        ).decode()
+        return _json(
+            {
+                "access_token": token,
+                "scope": "interaction_api api",
+                "instance_url": self.base_url,
+                "id": identity,
+                "token_type": "Bearer",
+                "issued_at": issued_at,
+                "signature": signature,
+            }
+        )
+
+    def _token_valid(self, request: Request) -> bool:
+        authorization = request.headers.get("Authorization", "")
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() not in ("bearer", "oauth") or not token:
+            return False
+        with self._lock:
+            return token.strip() in self._tokens
+
+    def _check_bearer(self, request: Request) -> None:
+        if not self._token_valid(request):
+            raise InteractionError(10004)
+
+    # ------------------------------------------------------------------ REST query
+
+    def _query(self, request: Request, version: str) -> Response:
+        """``GET /services/data/vNN.N/query?q=`` over CallCenterRoutingMap (REST API query resource)."""
+        if not self._token_valid(request):
+            return _json([{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}], 401)
+        if request.method != "GET":
+            return _json([{"message": "Method not allowed", "errorCode": "METHOD_NOT_ALLOWED"}], 405)
+        q = request.args.get("q")
+        if not q:
+            return _json([{"message": "A query string is required (q)", "errorCode": "MALFORMED_QUERY"}], 400)
+        try:
+            parsed = soql.parse(q)
+        except soql.SoqlError as error:
+            return _json([{"message": error.message, "errorCode": error.error_code}], 400)
+        with self._lock:
+            records = [dict(r) for r in self._routing_map]
+        with_id = soql.Query(tuple(dict.fromkeys(("Id", *parsed.fields))), parsed.conditions, parsed.limit)
+        out = []
+        for record in soql.execute(with_id, records):
+            url = f"/services/data/v{version}/sobjects/{soql.OBJECT_NAME}/{record['Id']}"
+            out.append({"attributes": {"type": soql.OBJECT_NAME, "url": url}} | {f: record[f] for f in parsed.fields})
+        return _json({"totalSize": len(out), "done": True, "records": out})
+
+    # ------------------------------------------------------------------ Interaction Service
+
+    def _channel_for(self, identifier: str, context: str, *, mismatch_code: int = 10001) -> Channel:
+        """Look up a channel and check the AuthorizationContext against it.
+
+        Raises
+        ------
+        InteractionError
+            10017 unknown channel; 10005 context unknown to the org; ``mismatch_code`` (10001, or 10070 for
+            /conversationHistory) when the context belongs to another channel.
+        """
+        with self._lock:
+            channel = self._channels.get(identifier)
+            known_contexts = {c.authorization_context for c in self._channels.values()}
+        if channel is None:
+            raise InteractionError(10017)
+        if context not in known_contexts:
+            raise InteractionError(10005)
+        if channel.authorization_context != context:
+            raise InteractionError(mismatch_code)
+        return channel
+
+    def _conversation_for(self, channel: str, subject: str) -> Conversation:
+        with self._lock:
+            conversation = self._conversations.get((channel, subject))
+            if conversation is None:
+                conversation = Conversation(str(uuid.uuid4()), channel, subject)
+                self._conversations[(channel, subject)] = conversation
+                self._conversations_by_id[conversation.conversation_identifier] = conversation
+            return conversation
+
+    def _active_session(self, conversation: Conversation) -> MessagingSession:
+        with self._lock:
+            for session_id in reversed(conversation.session_ids):
+                session = self._sessions[session_id]
+                if session.status == "Active":
+                    return session
+            return self._new_session(conversation)
+
+    def _new_session(self, conversation: Conversation, status: str = "Active") -> MessagingSession:
+        with self._lock:
+            session = MessagingSession(new_id("0Mw"), conversation.conversation_identifier, status)
+            self._sessions[session.id] = session
+            conversation.session_ids.append(session.id)
+            return session
+
+    def _conversation(self, request: Request, context: str) -> Response:
+        """``POST /api/v1/conversation`` → 202 PostConversationResponse."""
+        channel_id, subject = check_conversation(request.environ["emulator.body"])
+        self._channel_for(channel_id, context)
+        with self._lock:
+            conversation = self._conversation_for(channel_id, subject)
+            session = self._active_session(conversation)
+        return _json(
+            {
+                "conversationIdentifier": conversation.conversation_identifier,
+                "messagingSessionId": session.id,
+                "success": True,
+            },
+            202,
+        )
+
+    def _post_interactions(self, request: Request, context: str) -> Response:
+        """``POST /api/v1/interactions`` (multipart ``json`` part) → 202 PostInteractionResponse."""
+        to, sender, interaction = check_interactions(request.environ["emulator.body"])
+        self._channel_for(to, context)
+        with self._lock:
+            conversation = self._conversation_for(to, sender)
+            session = self._active_session(conversation)
+            self._interactions.setdefault(conversation.conversation_identifier, []).append(interaction)
+        return _json(
+            {
+                "conversationIdentifier": conversation.conversation_identifier,
+                "workItemIds": [session.id],
+                "success": True,
+            },
+            202,
+        )
+
+    def _route(self, request: Request, context: str) -> Response:
+        """``POST /api/v1/route`` → 202 PostRouteResponse."""
+        route = check_route(request.environ["emulator.body"])
+        with self._lock:
+            conversation = self._conversations_by_id.get(route.conversation_identifier)
+        if conversation is None:
+            raise InteractionError(10018)
+        channel = self._channel_for(conversation.channel_address_identifier, context)
+        with self._lock:
+            outcome = channel.routing
+            if outcome.kind != "not_routed":
+                if route.queue_id:
+                    outcome = RoutingOutcome("queue", to_18(route.queue_id))
+                elif route.flow_id:
+                    outcome = self._flow_routing.get(
+                        route.flow_id, RoutingOutcome("queue", to_18(str(route.flow_fallback_queue_id)))
+                    )
+            session = self._active_session(conversation)
+            if outcome.kind == "not_routed":
+                return _json(
+                    {
+                        "success": False,
+                        "workItemId": session.id,
+                        "reasonForNotRouting": outcome.value,
+                        "contextParamMap": {},
+                    },
+                    202,
+                )
+            psr = PendingServiceRouting(
+                id=new_id("0JR"),
+                conversation_identifier=conversation.conversation_identifier,
+                work_item_id=session.id,
+                routing_type=route.routing_type,
+                routing_correlation_id=str(uuid.uuid4()),
+                outcome=outcome,
+                routing_info=route.routing_info,
+            )
+            self._psrs[psr.id] = psr
+        key = {"queue": "queueId", "user": "userId"}.get(outcome.kind, outcome.external_key)
+        return _json(
+            {
+                "success": True,
+                "psrId": psr.id,
+                "workItemId": psr.work_item_id,
+                "routingCorrelationId": psr.routing_correlation_id,
+                "contextParamMap": {key: outcome.value},
+            },
+            202,
+        )
+
+    def _conversation_history(self, request: Request, context: str) -> Response:
+        """``POST /api/v1/conversationHistory`` → 202 AddConversationHistoryResponse."""
+        history = check_history(
+            request.environ["emulator.body"],
+            now_ms=int(time.time() * 1000),
+            max_entries=self.max_history_entries,
+        )
+        self._channel_for(history.channel_address_identifier, context, mismatch_code=10070)
+        with self._lock:
+            conversation = self._conversation_for(history.channel_address_identifier, history.end_user_subject)
+            stored = self._history.setdefault(conversation.conversation_identifier, [])
+            known_ids = {entry["entryPayload"]["id"] for entry in stored}
+            if any(entry["entryPayload"]["id"] in known_ids for entry in history.entries):
+                raise InteractionError(10073)
+            session = self._history_session(conversation, history.messaging_session)
+            stored.extend(history.entries)
+        return _json(
+            {
+                "success": True,
+                "conversationIdentifier": conversation.conversation_identifier,
+                "messagingSessionId": session.id,
+            },
+            202,
+        )
+
+    def _history_session(self, conversation: Conversation, request: dict[str, Any] | None) -> MessagingSession:
+        if request is None:
+            return self._active_session(conversation)
+        payload = request.get("payload") or {}
+        if request["messagingSessionRequestType"] == "AttachMessagingSession":
+            session = self._sessions.get(str(payload.get("sessionId")))
+            if session is None or session.conversation_identifier != conversation.conversation_identifier:
+                raise InteractionError(10071)
+            return session
+        return self._new_session(conversation, "Ended" if payload.get("endTime") else "Active")
+
+    # ------------------------------------------------------------------ admin endpoints
+
+    def _admin(self, request: Request) -> Response:
+        """``/__admin/requests`` (GET), ``/__admin/state`` (GET), ``/__admin/faults`` (GET),
+        ``/__admin/call/<method>`` (POST, JSON object of keyword arguments; methods in :data:`ADMIN_METHODS`).
+        """
+        path = request.path
+        if path == "/__admin/requests" and request.method == "GET":
+            return _json([r.to_json() for r in self.requests])
+        if path == "/__admin/state" and request.method == "GET":
+            return _json(self.state)
+        if path == "/__admin/faults" and request.method == "GET":
+            return _json([vars(f) for f in self.faults])
+        if path == "/__admin/info" and request.method == "GET":
+            return _json({"base_url": self.base_url, "org_id": self.org_id, "ca_file": self.ca_file})
+        if path.startswith("/__admin/call/") and request.method == "POST":
+            name = path.removeprefix("/__admin/call/")
+            if name not in ADMIN_METHODS:
+                return _json({"error": f"unknown admin method {name!r}"}, 404)
+            kwargs = request.get_json(silent=True) or {}
+            if not isinstance(kwargs, dict):
+                return _json({"error": "body must be a JSON object of keyword arguments"}, 400)
+            if name in ("add_channel",) and isinstance(kwargs.get("routing"), dict):
+                kwargs["routing"] = self.outcome(**kwargs["routing"])
+            try:
+                result = getattr(self, name)(**kwargs)
+            except (TypeError, ValueError, KeyError, LookupError) as exc:
+                return _json({"error": f"{type(exc).__name__}: {exc}"}, 400)
+            if isinstance(result, Channel | RoutingOutcome):
+                result = {k: v if not isinstance(v, RoutingOutcome) else vars(v) for k, v in vars(result).items()}
+            return _json({"result": result})
+        return _json({"error": "unknown admin endpoint"}, 404)
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _redacted_headers(request: Request) -> Headers:
+    headers = Headers(list(request.headers.items()))
+    if "Authorization" in headers:
+        scheme = headers["Authorization"].partition(" ")[0]
+        headers["Authorization"] = f"{scheme} <redacted>"
+    return headers
+
+
+def _body_for_log(request: Request) -> Any:
+    """Parse the body once (stored in ``environ["emulator.body"]`` for the handlers) and return the logged form."""
+    body: Any = None
+    if request.path == TOKEN_PATH:
+        body = dict(request.form.items())
+        if "assertion" in body:
+            body["assertion"] = "<redacted>"
+        request.environ["emulator.body"] = None
+        return body
+    if request.mimetype == "multipart/form-data":
+        raw = request.form.get("json")
+        if raw is None and "json" in request.files:
+            raw = request.files["json"].read().decode("utf-8", "replace")
+        if raw is not None:
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                body = None
+    elif request.content_length or request.headers.get("Transfer-Encoding"):
+        body = request.get_json(force=True, silent=True)
+    request.environ["emulator.body"] = body
+    return body
+
+
+def _fault_response(fault: Fault) -> Response:
+    body = fault.body
+    if body is None:
+        body = {"code": fault.status, "message": f"Injected fault: HTTP {fault.status}"}
+    if isinstance(body, dict | list):
+        return _json(body, fault.status, fault.headers)
+    data = body.encode() if isinstance(body, str) else bytes(body)
+    return Response(data, status=fault.status, headers=fault.headers, mimetype="text/plain")
+
+
+def _drop_connection(environ: dict[str, Any]) -> None:
+    """Close the client socket without an answer and tell werkzeug the connection is gone.
+
+    Raises
+    ------
+    ConnectionAbortedError
+        Always; werkzeug's handler treats it as a dropped connection and sends nothing.
+    """
+    sock = environ.get("werkzeug.socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+    raise ConnectionAbortedError("connection dropped by fault injection")
+
+
+__all__ = ["ADMIN_METHODS", "RegisteredClient", "SalesforceEmulator", "is_id"]

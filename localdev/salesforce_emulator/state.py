@@ -1,0 +1,275 @@
+"""In-memory state of the emulated org, and the fault injector.
+
+Everything here is guarded by one re-entrant lock per object; the HTTP handler threads and the test thread
+share these objects.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from werkzeug.datastructures import Headers
+
+RoutingKind = Literal["queue", "user", "external", "not_routed"]
+
+
+@dataclass(frozen=True)
+class RoutingOutcome:
+    """Where a ``/route`` call lands.
+
+    Attributes
+    ----------
+    kind : {"queue", "user", "external", "not_routed"}
+        ``queue``: an Omni-Channel queue (``contextParamMap {"queueId": value}``); ``user``: a user
+        (``{"userId": value}``); ``external``: an external (Connect) queue ARN returned directly
+        (``{external_key: value}``); ``not_routed``: ``success: false`` with ``reasonForNotRouting = value``.
+    value : str
+        Queue id (``00G...``), user id (``005...``), queue ARN, or the not-routed reason.
+    external_key : str
+        The contextParamMap key for ``external`` (Salesforce does not document it publicly; NOTES.md §5).
+    """
+
+    kind: RoutingKind
+    value: str
+    external_key: str = "externalQueueId"
+
+
+@dataclass
+class Channel:
+    """A messaging channel of type CUSTOM (BYOC for CCaaS) and its ConversationChannelDefinition.
+
+    Attributes
+    ----------
+    channel_address_identifier : str
+        ``MessagingChannel.ChannelAddressIdentifier`` (a UUID).
+    authorization_context : str
+        The ConversationChannelDefinition developer name, required in the ``AuthorizationContext`` header.
+    routing : RoutingOutcome
+        Current outcome of a ``/route`` call without routingInfo.
+    default_routing : RoutingOutcome
+        The outcome given at creation; :meth:`OrgState.reset` restores it.
+    """
+
+    channel_address_identifier: str
+    authorization_context: str
+    routing: RoutingOutcome
+    default_routing: RoutingOutcome
+
+
+@dataclass
+class MessagingSession:
+    """A MessagingSession record.
+
+    Attributes
+    ----------
+    id : str
+        18-character id, key prefix ``0Mw``.
+    conversation_identifier : str
+        Owning conversation.
+    status : {"Active", "Ended"}
+        ``Active`` until ended through :meth:`SalesforceEmulator.end_session` or created closed by
+        ``/conversationHistory`` EstablishMessagingSession with an endTime.
+    created_at : float
+        Epoch seconds.
+    """
+
+    id: str
+    conversation_identifier: str
+    status: str = "Active"
+    created_at: float = field(default_factory=time.time)
+
+
+@dataclass
+class Conversation:
+    """A Conversation with one end user on one channel.
+
+    Attributes
+    ----------
+    conversation_identifier : str
+        A UUID (``Conversation.ConversationIdentifier``).
+    channel_address_identifier : str
+        The channel.
+    end_user_subject : str
+        The end user's client id (participant ``subject``).
+    session_ids : list of str
+        Its MessagingSession ids, oldest first.
+    """
+
+    conversation_identifier: str
+    channel_address_identifier: str
+    end_user_subject: str
+    session_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PendingServiceRouting:
+    """A PendingServiceRouting record made by ``/route``.
+
+    Attributes
+    ----------
+    id : str
+        18-character id, key prefix ``0JR``.
+    conversation_identifier, work_item_id, routing_type, routing_correlation_id : str
+        As sent and answered.
+    outcome : RoutingOutcome
+        Where it landed.
+    routing_info : dict or None
+        The request's ``routingInfo``.
+    """
+
+    id: str
+    conversation_identifier: str
+    work_item_id: str
+    routing_type: str
+    routing_correlation_id: str
+    outcome: RoutingOutcome
+    routing_info: dict[str, Any] | None
+
+
+@dataclass
+class RecordedRequest:
+    """One request the emulator received (admin endpoints excluded).
+
+    Attributes
+    ----------
+    method, path : str
+        HTTP method and path (no query string).
+    query : dict of str to str
+        Query parameters.
+    headers : werkzeug.datastructures.Headers
+        Request headers (case-insensitive lookup); ``Authorization`` is replaced by ``Bearer <redacted>``.
+    body : Any
+        Parsed JSON body; for ``/interactions`` the parsed ``json`` part; for the token endpoint the form with
+        ``assertion`` redacted; None when absent or unparsable.
+    status : int or None
+        Status answered; None while in flight or when the connection was dropped.
+    fault : str or None
+        ``"fail"``, ``"drop"``, ``"delay"`` when an injected fault acted on the request.
+    time : float
+        Epoch seconds at arrival.
+    """
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: Headers
+    body: Any
+    status: int | None = None
+    fault: str | None = None
+    time: float = field(default_factory=time.time)
+
+    def to_json(self) -> dict[str, Any]:
+        """Return a JSON-serialisable dict (headers as a plain dict)."""
+        return {
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "headers": dict(self.headers.items()),
+            "body": self.body,
+            "status": self.status,
+            "fault": self.fault,
+            "time": self.time,
+        }
+
+
+@dataclass
+class Fault:
+    """An injected fault.
+
+    Attributes
+    ----------
+    kind : {"fail", "delay", "drop"}
+        Answer ``status``/``body``/``headers``; sleep ``seconds`` then answer normally; or close the socket
+        without an answer.
+    path_prefix : str
+        Applies to requests whose path starts with it.
+    remaining : int or None
+        Requests left to affect; None = all.
+    status : int
+        For ``fail``.
+    body : Any
+        For ``fail``: dict/list → JSON, str/bytes → sent as is; None → a default JSON body.
+    headers : dict of str to str
+        For ``fail``: extra response headers (e.g. ``Retry-After``).
+    seconds : float
+        For ``delay``.
+    """
+
+    kind: Literal["fail", "delay", "drop"]
+    path_prefix: str
+    remaining: int | None
+    status: int = 503
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+class FaultInjector:
+    """Thread-safe list of faults, consumed by matching requests in insertion order."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._faults: list[Fault] = []
+
+    def add(self, fault: Fault) -> None:
+        """Append a fault.
+
+        Parameters
+        ----------
+        fault : Fault
+            The fault; ``remaining`` must be positive or None.
+
+        Raises
+        ------
+        ValueError
+            If ``remaining`` is not positive.
+        """
+        if fault.remaining is not None and fault.remaining < 1:
+            raise ValueError("times must be >= 1 (or None for every request)")
+        with self._lock:
+            self._faults.append(fault)
+
+    def clear(self) -> None:
+        """Remove every fault."""
+        with self._lock:
+            self._faults.clear()
+
+    def take(self, path: str) -> tuple[float, Fault | None]:
+        """Consume the faults that apply to a request.
+
+        Parameters
+        ----------
+        path : str
+            Request path.
+
+        Returns
+        -------
+        (float, Fault or None)
+            Total delay in seconds from every matching ``delay`` fault, and the first matching ``fail`` or
+            ``drop`` fault. Each consumed fault's ``remaining`` drops by one; exhausted faults are removed.
+        """
+        delay = 0.0
+        terminal: Fault | None = None
+        with self._lock:
+            for fault in list(self._faults):
+                if not path.startswith(fault.path_prefix):
+                    continue
+                if fault.kind == "delay":
+                    delay += fault.seconds
+                elif terminal is None:
+                    terminal = fault
+                else:
+                    continue
+                if fault.remaining is not None:
+                    fault.remaining -= 1
+                    if fault.remaining == 0:
+                        self._faults.remove(fault)
+        return delay, terminal
+
+    def snapshot(self) -> list[Fault]:
+        """Return copies of the pending faults."""
+        with self._lock:
+            return [Fault(**vars(fault)) for fault in self._faults]
