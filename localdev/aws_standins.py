@@ -264,6 +264,7 @@ class ConnectStandin:
         ValueError
             If an attribute value is not a string (Connect attributes are a string map).
         """
+        now = time.time()
         attrs = dict(attributes or {})
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in attrs.items()):
             raise ValueError("contact attributes are a map of strings")
@@ -276,7 +277,8 @@ class ConnectStandin:
             attributes=attrs,
             queue_id=queue_id,
             agent_id=agent_id,
-            disconnect_timestamp=time.time() if disconnected else None,
+            initiation_timestamp=now,
+            disconnect_timestamp=now if disconnected else None,
         )
         with self._lock:
             self._contacts[contact_id] = record

@@ -50,8 +50,8 @@ from localdev.aws_standins import (
 from localdev.salesforce_emulator import SalesforceEmulator, new_id
 
 AUTHORIZATION_CONTEXT = "SCC_AC_Chat_Channel"
-SECRET_NAME = "SCCAC-Secret"
-TRANSCRIPTS_BUCKET = "local-connect-chat-transcripts"
+SECRET_NAME_PREFIX = "SCCAC-Secret"
+TRANSCRIPTS_BUCKET_PREFIX = "local-connect-chat-transcripts"
 CONSUMER_KEY = "3MVG9local.standin.consumer.key"
 API_USER_NAME = "integration.user@example.com.local"
 
@@ -146,7 +146,10 @@ class Standins:
             for name in ("Support", "Sales")
         )
         self.users = (SeededUser(new_id("005"), f"{self.instance_arn}/agent/{uuid.uuid4()}"),)
-        self.transcripts_bucket = TRANSCRIPTS_BUCKET
+        # moto's backends are process-global: unique names let several Standins share a process.
+        suffix = uuid.uuid4().hex[:8]
+        self.secret_name = f"{SECRET_NAME_PREFIX}-{suffix}"
+        self.transcripts_bucket = f"{TRANSCRIPTS_BUCKET_PREFIX}-{suffix}"
         self.transcripts_prefix = "connect/local-instance/ChatTranscripts"
         self.private_key_pem = ""
         self.secret_arn = ""
@@ -247,7 +250,7 @@ class Standins:
             "API_ACCESS_USER_NAME": self.user_name,
         }
         created = self.moto.client("secretsmanager").create_secret(
-            Name=SECRET_NAME, SecretString=json.dumps(secret)
+            Name=self.secret_name, SecretString=json.dumps(secret)
         )
         self.secret_arn = created["ARN"]
         self.moto.client("s3").create_bucket(Bucket=self.transcripts_bucket)
@@ -260,9 +263,7 @@ class Standins:
         s3 = self.moto.client("s3")
         listed = s3.list_objects_v2(Bucket=self.transcripts_bucket).get("Contents", [])
         if listed:
-            s3.delete_objects(
-                Bucket=self.transcripts_bucket, Delete={"Objects": [{"Key": o["Key"]} for o in listed]}
-            )
+            s3.delete_objects(Bucket=self.transcripts_bucket, Delete={"Objects": [{"Key": o["Key"]} for o in listed]})
 
     @contextlib.contextmanager
     def environment(self) -> Iterator[dict[str, str]]:
@@ -280,9 +281,7 @@ class Standins:
         saved = dict(os.environ)
         try:
             for name in list(os.environ):
-                if name in _AWS_VARIABLES_TO_HIDE or (
-                    name.startswith("AWS_ENDPOINT_URL_") and name not in self.env
-                ):
+                if name in _AWS_VARIABLES_TO_HIDE or (name.startswith("AWS_ENDPOINT_URL_") and name not in self.env):
                     del os.environ[name]
             os.environ.update(self.env)
             _reset_container()
@@ -293,7 +292,7 @@ class Standins:
             _reset_container()
 
     def stop(self) -> None:
-        """Stop every server and join their threads (idempotent)."""
+        """Stop every server and join their threads (idempotent). moto's data stays in the process."""
         self.connect.stop()
         self.moto.stop()
         self.salesforce.stop()

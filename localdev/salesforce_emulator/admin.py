@@ -29,6 +29,7 @@ class EmulatorAdminClient:
         self.base_url = base_url.rstrip("/")
         self._session = requests.Session()
         self._session.verify = ca_file
+        self._session.trust_env = False  # an inherited REQUESTS_CA_BUNDLE would override verify
         self._timeout = timeout
 
     def call(self, name: str, **kwargs: Any) -> Any:

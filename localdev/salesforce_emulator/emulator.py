@@ -995,14 +995,26 @@ class SalesforceEmulator:
             max_entries=self.max_history_entries,
         )
         self._channel_for(history.channel_address_identifier, context, mismatch_code=10070)
+        key = (history.channel_address_identifier, history.end_user_subject)
         with self._lock:
-            conversation = self._conversation_for(history.channel_address_identifier, history.end_user_subject)
-            stored = self._history.setdefault(conversation.conversation_identifier, [])
+            # Validate against stored state before creating anything: a rejected call changes nothing.
+            existing = self._conversations.get(key)
+            stored = self._history.get(existing.conversation_identifier, []) if existing else []
             known_ids = {entry["entryPayload"]["id"] for entry in stored}
             if any(entry["entryPayload"]["id"] in known_ids for entry in history.entries):
                 raise InteractionError(10073)
-            session = self._history_session(conversation, history.messaging_session)
-            stored.extend(history.entries)
+            request = history.messaging_session
+            if request is not None and request["messagingSessionRequestType"] == "AttachMessagingSession":
+                attached = self._sessions.get(str(request["payload"]["sessionId"]))
+                if (
+                    attached is None
+                    or existing is None
+                    or (attached.conversation_identifier != existing.conversation_identifier)
+                ):
+                    raise InteractionError(10071)
+            conversation = self._conversation_for(*key)
+            session = self._history_session(conversation, request)
+            self._history.setdefault(conversation.conversation_identifier, []).extend(history.entries)
         return _json(
             {
                 "success": True,

@@ -8,7 +8,7 @@ response body is the OpenAPI ``Error`` schema ``{"code": <int>, "message": <str>
 from __future__ import annotations
 
 MESSAGES: dict[int, str] = {
-    10001: 'The AuthorizationContext in the request isn\'t valid for the provided value in the '
+    10001: "The AuthorizationContext in the request isn't valid for the provided value in the "
     '"to"/"channelAddressIdentifier" field.',
     10004: "The supplied Authorization access token is not valid.",
     10005: "The AuthorizationContext for the request isn't valid based on the supplied Authorization access token.",
@@ -34,8 +34,7 @@ MESSAGES: dict[int, str] = {
     10052: 'The "channelAddressIdentifier" field set in post conversation request isn\'t valid.',
     10053: 'The "participants" field set in post conversation request is either invalid or empty.',
     10054: "Invalid subject of participant in conversation request.",
-    10065: "Invalid end-user participant details. Conversations with end-users remain open and don't have a "
-    "leftTime.",
+    10065: "Invalid end-user participant details. Conversations with end-users remain open and don't have a leftTime.",
     10066: "Invalid chatbot participant details. leftTime is required for conversations with chatbots when the "
     "conversation is ended.",
     10067: "Invalid joinedTime. Specify a joinedTime that is earlier than the leftTime.",
