@@ -338,7 +338,8 @@ def main(argv: list[str] | None = None) -> int:
         done = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: done.set())
         with contextlib.suppress(KeyboardInterrupt):
-            done.wait()
+            while not done.wait(0.2):
+                pass
     return 0
 
 

@@ -38,7 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     try:
-        done.wait()
+        while not done.wait(0.2):
+            pass
     except KeyboardInterrupt:
         pass
     finally:
