@@ -20,6 +20,9 @@ Sources (Amazon Connect API Reference, "Amazon Connect Flow language"):
 - content <= 256,000 characters: ``Content`` of CreateContactFlow,
   https://docs.aws.amazon.com/connect/latest/APIReference/API_CreateContactFlow.html
 - Loop: https://docs.aws.amazon.com/connect/latest/APIReference/flow-control-actions-loop.html
+- UpdateContactAttributes (one unset JSONPath value fails the whole block; the runner's assumption, see
+  :mod:`localdev.flows.runner`):
+  https://docs.aws.amazon.com/connect/latest/APIReference/contact-actions-updatecontactattributes.html
 - InvokeLambdaFunction:
   https://docs.aws.amazon.com/connect/latest/APIReference/interactions-invokelambdafunction.html
 - Compare: https://docs.aws.amazon.com/connect/latest/APIReference/flow-control-actions-compare.html
@@ -208,6 +211,22 @@ def rule_loop(ctx: FlowContext, a: dict[str, Any]) -> Iterable[str]:
         yield f'LoopCount must be a string "0".."100" or a JSONPath, found {count!r}'
 
 
+def rule_copy_all_or_nothing(ctx: FlowContext, a: dict[str, Any]) -> Iterable[str]:
+    """One UpdateContactAttributes copying several JSONPath values, whose NoMatchingError carries on to the
+    same place as Success, treats a missing value as normal: but the block is all-or-nothing, so one unset
+    value (e.g. no ``$.External.externalQueueId``) silently leaves the others (``psrId``) unset too."""
+    attributes = (a.get("Parameters") or {}).get("Attributes") or {}
+    dynamic = sorted(k for k, v in attributes.items() if isinstance(v, str) and v.startswith("$."))
+    t = a.get("Transitions") or {}
+    on_error = {e.get("NextAction") for e in t.get("Errors") or [] if e.get("ErrorType") == "NoMatchingError"}
+    if len(dynamic) > 1 and t.get("NextAction") in on_error:
+        yield (
+            f"copies {len(dynamic)} JSONPath values ({', '.join(dynamic)}) in one block and its NoMatchingError "
+            "goes on like Success: one unset value leaves all of them unset (all-or-nothing); "
+            "use one block per optional value"
+        )
+
+
 def rule_invoke_lambda(ctx: FlowContext, a: dict[str, Any]) -> Iterable[str]:
     p = a.get("Parameters") or {}
     if not p.get("LambdaFunctionARN"):
@@ -247,6 +266,7 @@ def rule_transfer_to_queue(ctx: FlowContext, a: dict[str, Any]) -> Iterable[str]
 ACTION_RULES: dict[str, list[Callable[[FlowContext, dict[str, Any]], Iterable[str]]]] = {
     "*": [rule_has_exit, rule_allowed_in_flow_type, rule_voice_only],
     "Loop": [rule_loop],
+    "UpdateContactAttributes": [rule_copy_all_or_nothing],
     "InvokeLambdaFunction": [rule_invoke_lambda],
     "Compare": [rule_compare],
     "UpdateContactTargetQueue": [rule_target_queue],

@@ -206,7 +206,19 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], list[str]]] = [
         _set("transfer-to-queue/Type", "TransferContactToAgent"),
         ["transfer-to-queue: TransferContactToAgent is voice-only: a chat or task contact takes its error branch"],
     ),
-    ("too many actions", _many_actions, ["-: 255 actions, more than the limit of 250"]),
+    (
+        "optional copies in one UpdateContactAttributes",
+        _set(
+            "save-psr-id/Parameters/Attributes",
+            {"psrId": "$.External.psrId", "externalQueueId": "$.External.externalQueueId"},
+        ),
+        [
+            "save-psr-id: copies 2 JSONPath values (externalQueueId, psrId) in one block and its NoMatchingError "
+            "goes on like Success: one unset value leaves all of them unset (all-or-nothing); "
+            "use one block per optional value"
+        ],
+    ),
+    ("too many actions", _many_actions, ["-: 256 actions, more than the limit of 250"]),
 ]
 
 
@@ -263,4 +275,5 @@ def test_flow_type_from_metadata_then_filename() -> None:
 def test_rules_are_tables() -> None:
     assert check.rule_reachable in check.FLOW_RULES
     assert check.rule_invoke_lambda in check.ACTION_RULES["InvokeLambdaFunction"]
+    assert check.rule_copy_all_or_nothing in check.ACTION_RULES["UpdateContactAttributes"]
     assert "UpdateContactTargetQueue" in check.ALLOWED_FLOW_TYPES

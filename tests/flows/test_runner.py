@@ -76,7 +76,8 @@ def test_happy_path() -> None:
     result = run(INBOUND, chat(clientId="customer-42"), invoker)
 
     assert result.path == MODULE_STEPS + SESSION_OK + ROUTING_OK + [
-        ("save-routing-attributes", "UpdateContactAttributes", "Success"),
+        ("save-psr-id", "UpdateContactAttributes", "Success"),
+        ("save-external-queue-id", "UpdateContactAttributes", "Success"),
         ("set-queue-from-routing", "UpdateContactTargetQueue", "Success"),
         ("transfer-to-queue", "TransferContactToQueue", "end"),
     ]
@@ -154,15 +155,32 @@ def test_create_session_always_fails() -> None:
 def test_routing_without_external_queue_uses_fallback() -> None:
     invoker = FakeInvoker(CreateMessagingSessionFunction=[SESSION], RoutingFunction=[{"psrId": "0JR1"}])
     result = run(INBOUND, chat(), invoker)
-    assert result.path[-5:] == [
+    assert result.path[-6:] == [
         ("route-initial", "InvokeLambdaFunction", "Success"),
-        ("save-routing-attributes", "UpdateContactAttributes", "NoMatchingError"),
+        ("save-psr-id", "UpdateContactAttributes", "Success"),
+        ("save-external-queue-id", "UpdateContactAttributes", "NoMatchingError"),
         ("set-queue-from-routing", "UpdateContactTargetQueue", "NoMatchingError"),
         ("set-fallback-queue", "UpdateContactTargetQueue", "Success"),
         ("transfer-to-queue", "TransferContactToQueue", "end"),
     ]
     assert result.outcome == f"queued to {FALLBACK_Q}"
-    assert "psrId" not in result.attributes  # the failed copy sets nothing (runner assumption)
+    # the psrId copy is its own block, so a missing externalQueueId (all-or-nothing copy) does not cost it
+    assert result.attributes["psrId"] == "0JR1"
+    assert "externalQueueId" not in result.attributes
+
+
+def test_routing_without_psr_id_still_queues() -> None:
+    invoker = FakeInvoker(CreateMessagingSessionFunction=[SESSION], RoutingFunction=[{"externalQueueId": SALES_Q}])
+    result = run(INBOUND, chat(), invoker)
+    assert result.path[-5:] == [
+        ("route-initial", "InvokeLambdaFunction", "Success"),
+        ("save-psr-id", "UpdateContactAttributes", "NoMatchingError"),
+        ("save-external-queue-id", "UpdateContactAttributes", "Success"),
+        ("set-queue-from-routing", "UpdateContactTargetQueue", "Success"),
+        ("transfer-to-queue", "TransferContactToQueue", "end"),
+    ]
+    assert result.outcome == f"queued to {SALES_Q}"
+    assert "psrId" not in result.attributes
 
 
 def test_timeout_takes_error_branch() -> None:
