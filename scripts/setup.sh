@@ -23,10 +23,11 @@ if [ ! -x .venv/bin/python ]; then
 fi
 
 stamp=.venv/.requirements.sha256
-wanted=$(cat requirements-dev.txt src/requirements.txt | sha256sum | cut -d' ' -f1)
+wanted=$(cat requirements-dev.txt src/requirements.txt pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
   echo "setup: installing dependencies (first run takes a few minutes)"
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .   # connect_omni importable by localdev commands
   echo "$wanted" > "$stamp"
 fi
