@@ -5,8 +5,8 @@ external queue is not documented). The target is resolved from its values, in th
 
 1. a Connect queue ARN of ``CONNECT_INSTANCE_ARN`` -> ``externalQueueId`` as is;
 2. a Salesforce queue id (``00G...``) -> ``CallCenterRoutingMap.ExternalId`` -> ``externalQueueId``;
-3. a Salesforce user id (``005...``) -> its mapped Connect agent ARN -> ``externalAgentId``, and the agent's
-   mapped value is also accepted as a queue when it is a queue ARN.
+3. a Connect agent ARN of the instance, or a Salesforce user id (``005...``) mapped to one ->
+   ``externalAgentId``.
 
 Nothing mapped is not an error: the flow's fallback queue takes over, and the reason is logged.
 """
@@ -152,35 +152,27 @@ def resolve_target(
     routing_map: CallCenterRoutingMap,
     budget: Budget,
 ) -> tuple[str | None, str | None]:
-    """``(external queue ARN, external agent ARN)`` for a ``contextParamMap``; see the module docstring."""
+    """``(external queue ARN, external agent ARN)`` for a ``contextParamMap``; see the module docstring.
+
+    The routing map is only read when the answer holds no ARN of this instance of the kind wanted.
+    """
     queue_prefix, agent_prefix = f"{instance_arn}/queue/", f"{instance_arn}/agent/"
     values = [v.strip() for v in context_param_map.values() if isinstance(v, str) and v.strip()]
 
-    queue_arn = next((v for v in values if v.startswith(queue_prefix)), None)
-    agent_arn = next((v for v in values if v.startswith(agent_prefix)), None)
-    if queue_arn is None:
-        for value in (v for v in values if _SALESFORCE_ID.match(v) and v.startswith("00G")):
-            mapped = routing_map.external_id(value, budget)
-            if mapped and mapped.startswith(queue_prefix):
-                queue_arn = mapped
-                break
-            logger.warning(
-                "Omni-Queue is not mapped to a queue of this Connect instance",
-                extra={"salesforce_queue_id": value, "mapped_to": mapped},
-            )
-    if agent_arn is None:
-        for value in (v for v in values if _SALESFORCE_ID.match(v) and v.startswith("005")):
-            mapped = routing_map.external_id(value, budget)
-            if mapped and mapped.startswith(agent_prefix):
-                agent_arn = mapped
-                break
-            if mapped and mapped.startswith(queue_prefix) and queue_arn is None:
-                queue_arn = mapped  # a user mapped to a personal queue
-                break
-            logger.warning(
-                "Salesforce user is not mapped to an agent of this Connect instance",
-                extra={"salesforce_user_id": value, "mapped_to": mapped},
-            )
+    def mapped(id_prefix: str, arn_prefix: str) -> str | None:
+        for value in values:
+            if _SALESFORCE_ID.match(value) and value.startswith(id_prefix):
+                external = routing_map.external_id(value, budget)
+                if external and external.startswith(arn_prefix):
+                    return external
+                logger.warning(
+                    "Salesforce record is not mapped to this Connect instance",
+                    extra={"salesforce_id": value, "mapped_to": external},
+                )
+        return None
+
+    queue_arn = next((v for v in values if v.startswith(queue_prefix)), None) or mapped("00G", queue_prefix)
+    agent_arn = next((v for v in values if v.startswith(agent_prefix)), None) or mapped("005", agent_prefix)
     if queue_arn is None:
         logger.warning(
             "No Connect queue resolved from the routing answer; the flow's fallback queue takes over",
