@@ -21,3 +21,18 @@ __all__ = ["MetricUnit", "count", "logger", "metrics", "tracer"]
 def count(name: str, value: int = 1) -> None:
     """Add ``value`` to the count metric ``name`` (unit Count) for this invocation."""
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+def log_failure(message: str, exc: BaseException) -> None:
+    """One error line for a failed invocation: the exception type and text, and, for Salesforce errors,
+    the HTTP ``status``, Salesforce's error ``code`` and the ``RequestId`` sent."""
+    logger.error(
+        message,
+        extra={
+            "error_type": type(exc).__name__,
+            "error": str(exc),
+            "status": getattr(exc, "status", None),
+            "code": getattr(exc, "code", None),
+            "request_id": getattr(exc, "request_id", None),
+        },
+    )

@@ -18,7 +18,7 @@ from connect_omni import container
 from connect_omni.budget import Budget
 from connect_omni.errors import ConnectOmniError, InputError
 from connect_omni.models.contact_event import ContactEvent
-from connect_omni.observability import count, logger, metrics, tracer
+from connect_omni.observability import count, log_failure, logger, metrics, tracer
 
 UseCase = Callable[[ContactEvent, Budget], dict[str, Any]]
 
@@ -56,16 +56,7 @@ def contact_event_handler(use_case: UseCase) -> Callable[[Any, Any], dict[str, A
             reason = type(exc).__name__.removesuffix("Error")
             count("TranscriptFailures")
             count(f"TranscriptFailures{reason}")
-            logger.error(
-                "Failed; Lambda retries the event, then sends it to the on-failure destination",
-                extra={
-                    "error_type": type(exc).__name__,
-                    "error": str(exc),
-                    "status": getattr(exc, "status", None),
-                    "code": getattr(exc, "code", None),
-                    "request_id": getattr(exc, "request_id", None),
-                },
-            )
+            log_failure("Failed; Lambda retries the event, then sends it to the on-failure destination", exc)
             raise
         logger.info("Done", extra={"summary": summary})
         return summary

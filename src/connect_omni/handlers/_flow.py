@@ -15,7 +15,7 @@ from connect_omni import container
 from connect_omni.budget import Budget
 from connect_omni.errors import ConnectOmniError, InputError
 from connect_omni.models.connect import ContactFlowEvent, is_warmup
-from connect_omni.observability import count, logger, metrics, tracer
+from connect_omni.observability import count, log_failure, logger, metrics, tracer
 
 UseCase = Callable[[ContactFlowEvent, Budget], dict[str, str]]
 
@@ -52,16 +52,7 @@ def connect_flow_handler(use_case: UseCase) -> Callable[[Any, Any], dict[str, st
             raise
         except ConnectOmniError as exc:
             count("Failures")
-            logger.error(
-                "Failed; the flow takes the Error branch",
-                extra={
-                    "error_type": type(exc).__name__,
-                    "error": str(exc),
-                    "status": getattr(exc, "status", None),
-                    "code": getattr(exc, "code", None),
-                    "request_id": getattr(exc, "request_id", None),
-                },
-            )
+            log_failure("Failed; the flow takes the Error branch", exc)
             raise
         logger.info("Answered the flow", extra={"answer": answer})
         return answer
