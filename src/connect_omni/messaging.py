@@ -31,7 +31,26 @@ class SessionRequest:
 
     @classmethod
     def from_event(cls, event: ContactFlowEvent) -> SessionRequest:
-        """Read and check the inputs.
+        """Read and check the inputs of a CreateMessagingSession invocation (see :meth:`from_values`)."""
+        contact = event.contact
+        return cls.from_values(
+            event.value("channelAddressIdentifier"),
+            event.value("clientId"),
+            initial_contact_id=contact.initial_contact_id or contact.contact_id,
+        )
+
+    @classmethod
+    def from_values(
+        cls, channel_address_identifier: str | None, client_id: str | None, *, initial_contact_id: str
+    ) -> SessionRequest:
+        """Check the channel and pick the end user.
+
+        Parameters
+        ----------
+        channel_address_identifier, client_id:
+            The inputs (``None`` or blank when not set).
+        initial_contact_id:
+            The chat's ``InitialContactId``: the end user when ``client_id`` is not set.
 
         Raises
         ------
@@ -39,8 +58,8 @@ class SessionRequest:
             ``channelAddressIdentifier`` missing or not a UUID (MessagingChannel.ChannelAddressIdentifier is
             a UUID, API 59.0+); ``clientId`` longer than 255 characters.
         """
-        channel = event.value("channelAddressIdentifier")
-        if channel is None:
+        channel = (channel_address_identifier or "").strip()
+        if not channel:
             raise InputError(
                 "channelAddressIdentifier",
                 "the channel address identifier of the Salesforce messaging channel, as a contact attribute "
@@ -53,10 +72,10 @@ class SessionRequest:
                 "channelAddressIdentifier",
                 f"a UUID (the messaging channel's channel address identifier), got {channel[:60]!r}",
             ) from None
-        client_id = event.value("clientId") or event.contact.initial_contact_id or event.contact.contact_id
-        if len(client_id) > CLIENT_ID_MAX:
-            raise InputError("clientId", f"at most {CLIENT_ID_MAX} characters, got {len(client_id)}")
-        return cls(channel_address_identifier=channel, client_id=client_id)
+        client = (client_id or "").strip() or initial_contact_id
+        if len(client) > CLIENT_ID_MAX:
+            raise InputError("clientId", f"at most {CLIENT_ID_MAX} characters, got {len(client)}")
+        return cls(channel_address_identifier=channel, client_id=client)
 
 
 @dataclass(frozen=True)

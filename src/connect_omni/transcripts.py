@@ -51,7 +51,6 @@ from connect_omni.errors import (
     SalesforceUnavailableError,
 )
 from connect_omni.messaging import SessionRequest, open_messaging_session
-from connect_omni.models.connect import ContactFlowEvent
 from connect_omni.models.contact_event import ContactEvent
 from connect_omni.models.salesforce import Participant
 from connect_omni.models.transcript import InvalidTranscriptError, Transcript, TranscriptItem
@@ -527,19 +526,10 @@ def ingest_contact(contact: ContactRef, budget: Budget, deps: Dependencies | Non
     if not attributes.get("channelAddressIdentifier", "").strip():
         return _skip(contact.contact_id, "NoChannel", "the contact has no channelAddressIdentifier attribute")
     try:
-        request = SessionRequest.from_event(
-            ContactFlowEvent.model_validate(
-                {
-                    "Details": {
-                        "ContactData": {
-                            "ContactId": contact.contact_id,
-                            "InitialContactId": contact.initial_contact_id,
-                            "Channel": "CHAT",
-                            "Attributes": attributes,
-                        }
-                    }
-                }
-            )
+        request = SessionRequest.from_values(
+            attributes.get("channelAddressIdentifier"),
+            attributes.get("clientId"),
+            initial_contact_id=contact.initial_contact_id,
         )
     except InputError as exc:
         return _skip(contact.contact_id, "BadAttribute", str(exc), field=exc.field)
