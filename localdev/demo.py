@@ -159,13 +159,16 @@ def captured_handler_output(buffer: io.StringIO) -> Iterator[None]:
     from connect_omni.observability import logger  # imported outside the redirect: its handler keeps stdout
 
     handler = logger.registered_handler
-    previous = handler.setStream(buffer) if hasattr(handler, "setStream") else None
+    # assigned, not setStream(): that flushes the previous stream, which may be closed (pytest's capture)
+    previous = getattr(handler, "stream", None)
+    if previous is not None:
+        handler.stream = buffer
     try:
         with contextlib.redirect_stdout(buffer):
             yield
     finally:
         if previous is not None:
-            handler.setStream(previous)
+            handler.stream = previous
 
 
 def parse_log_lines(text: str) -> list[dict[str, Any]]:
@@ -1043,7 +1046,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     began = time.perf_counter()
     options = parse_args(argv)
     _ensure_handlers_importable()
-    signal.signal(signal.SIGTERM, _interrupt)
+    previous_sigterm = signal.signal(signal.SIGTERM, _interrupt)
     lines: list[str] = []
     out: Callable[[str], None] = lines.append if options.as_json else lambda text: print(text, flush=True)
     try:
@@ -1064,6 +1067,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous_sigterm)
 
 
 if __name__ == "__main__":
