@@ -701,7 +701,8 @@ class Printer:
                 call += 1
             else:
                 for text in notes.get(i, []):
-                    self.out(pad + self.note(text))
+                    for line in textwrap.wrap(self.note(text), WIDTH - len(pad), subsequent_indent="  ") or [""]:
+                        self.out(pad + line)
             if typ == "InvokeFlowModule" and any(t == "EndFlowModuleExecution" for _, t, _ in result.path[i + 1 :]):
                 depth = 1
             if typ == "EndFlowModuleExecution":

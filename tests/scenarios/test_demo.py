@@ -89,3 +89,10 @@ def test_options() -> None:
     assert options.delays == [("/api/v1/route", 9.0, None)]
     assert demo.parse_args(["--bot-only"]).flows == []
     assert demo.parse_args(["--flow", "task", "--bot-only"]).flows == ["task"]
+
+
+def test_bot_only_without_transcript_ingestion(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    monkeypatch.setattr(demo, "TRANSCRIPT_HANDLER", "connect_omni.handlers.no_such_module")
+    assert demo.main(["--bot-only"]) == 0
+    out = capsys.readouterr().out
+    assert "transcript ingestion is not available" in out
