@@ -9,7 +9,7 @@ model
 check
     ``python -m localdev.flows.check`` -- static checker.
 diagram
-    ``python -m localdev.flows.diagram`` -- Mermaid diagrams in ``docs/flows.md``.
+    ``python -m localdev.flows.diagram`` -- Mermaid diagrams in ``README.md``.
 template
     ``python -m localdev.flows.template`` -- the nested SAM template ``contact_flows/template.yaml``.
 runner
