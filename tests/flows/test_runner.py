@@ -8,6 +8,7 @@ import pytest
 
 from localdev.flows.model import FLOWS_DIR
 from localdev.flows.runner import Contact, FakeLambdaContext, RunnerError, local_handler_invoker, run
+from tests.flows.inbound_paths import MODULE_STEPS, SESSION_OK
 
 INBOUND = FLOWS_DIR / "inbound-chat-flow.json"
 AGENT = FLOWS_DIR / "agent-transfer-flow.json"
@@ -33,18 +34,6 @@ SESSION = {
 }
 ROUTED = {"psrId": "0JR000000000001", "externalQueueId": SALES_Q}
 
-MODULE_STEPS = [
-    ("enable-flow-logging", "UpdateFlowLoggingBehavior", "Success"),
-    ("enable-contact-lens", "InvokeFlowModule", "Success"),
-    ("enable-chat-analytics", "UpdateContactRecordingBehavior", "Success"),
-    ("return-to-caller", "EndFlowModuleExecution", "end"),
-    ("set-channel-address", "UpdateContactAttributes", "Success"),
-]
-SESSION_OK = [
-    ("create-session-loop", "Loop", "ContinueLooping"),
-    ("create-messaging-session", "InvokeLambdaFunction", "Success"),
-    ("save-session-attributes", "UpdateContactAttributes", "Success"),
-]
 ROUTING_OK = [
     ("routing-loop", "Loop", "ContinueLooping"),
     ("route-initial", "InvokeLambdaFunction", "Success"),

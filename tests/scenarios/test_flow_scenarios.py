@@ -14,6 +14,7 @@ from localdev.demo import DemoInvoker, fallback_queue_arn, task_fallback_queue_a
 from localdev.flows.runner import Contact, RunResult
 from localdev.salesforce_emulator import new_id
 from localdev.standins import Standins
+from tests.flows.inbound_paths import MODULE_STEPS, SESSION_OK
 from tests.scenarios.conftest import Runner
 
 TOKEN = ("POST", "/services/oauth2/token", 200)
@@ -22,18 +23,6 @@ ROUTE = ("POST", "/api/v1/route", 202)
 QUERY = ("GET", "/services/data/v62.0/query/", 200)
 SORRY = "We're sorry, we can't connect your chat right now. Please try again later."
 
-MODULE_STEPS = [
-    ("enable-flow-logging", "UpdateFlowLoggingBehavior", "Success"),
-    ("enable-contact-lens", "InvokeFlowModule", "Success"),
-    ("enable-chat-analytics", "UpdateContactRecordingBehavior", "Success"),
-    ("return-to-caller", "EndFlowModuleExecution", "end"),
-    ("set-channel-address", "UpdateContactAttributes", "Success"),
-]
-SESSION_OK = [
-    ("create-session-loop", "Loop", "ContinueLooping"),
-    ("create-messaging-session", "InvokeLambdaFunction", "Success"),
-    ("save-session-attributes", "UpdateContactAttributes", "Success"),
-]
 SESSION_FAILED = [
     ("create-session-loop", "Loop", "ContinueLooping"),
     ("create-messaging-session", "InvokeLambdaFunction", "NoMatchingError"),
