@@ -21,7 +21,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from localdev.flows.model import REPO_ROOT, default_flow_files, flow_name, flow_type, load_flow, transitions
+from localdev.flows.model import (
+    REPO_ROOT,
+    default_flow_files,
+    flow_name,
+    flow_type,
+    load_flow,
+    transitions,
+    write_or_check,
+)
 
 DOC_PATH = REPO_ROOT / "README.md"
 BEGIN, END = "<!-- flows:begin -->", "<!-- flows:end -->"
@@ -151,18 +159,14 @@ def splice(document: str, section: str) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point; ``--check`` compares instead of writing. Returns the exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
-    rel = DOC_PATH.relative_to(REPO_ROOT)
-    current = DOC_PATH.read_text(encoding="utf-8")
-    text = splice(current, render())
-    if "--check" in args:
-        if current != text:
-            print(f"{rel} flow diagrams are stale: run python -m localdev.flows.diagram")
-            return 1
-        print(f"{rel} flow diagrams are up to date")
-        return 0
-    DOC_PATH.write_text(text, encoding="utf-8")
-    print(f"wrote the flow diagrams in {rel}")
-    return 0
+    text = splice(DOC_PATH.read_text(encoding="utf-8"), render())
+    return write_or_check(
+        DOC_PATH,
+        text,
+        what=f"{DOC_PATH.relative_to(REPO_ROOT)} (flow diagrams)",
+        command="python -m localdev.flows.diagram",
+        check="--check" in args,
+    )
 
 
 if __name__ == "__main__":

@@ -131,3 +131,36 @@ def condition_label(action: dict[str, Any], cond: dict[str, Any]) -> str:
     if action.get("Type") == "Loop":
         return text
     return f"{c.get('Operator', '?')} {text}".strip()
+
+
+def write_or_check(path: Path, text: str, *, what: str, command: str, check: bool) -> int:
+    """Write a generated file, or with ``check`` compare it and report staleness.
+
+    Parameters
+    ----------
+    path:
+        The generated file.
+    text:
+        Its wanted content.
+    what:
+        How to name it in messages, e.g. ``contact_flows/template.yaml``.
+    command:
+        The command that regenerates it, named in the staleness message.
+    check:
+        Compare instead of writing.
+
+    Returns
+    -------
+    int
+        Exit status: 0 written or up to date, 1 stale.
+    """
+    if check:
+        current = path.read_text(encoding="utf-8") if path.exists() else ""
+        if current != text:
+            print(f"{what} is stale: run {command}")
+            return 1
+        print(f"{what} is up to date")
+        return 0
+    path.write_text(text, encoding="utf-8")
+    print(f"wrote {what}")
+    return 0

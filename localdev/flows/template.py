@@ -21,7 +21,15 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from localdev.flows.model import FLOWS_DIR, REPO_ROOT, default_flow_files, flow_name, flow_type, load_flow
+from localdev.flows.model import (
+    FLOWS_DIR,
+    REPO_ROOT,
+    default_flow_files,
+    flow_name,
+    flow_type,
+    load_flow,
+    write_or_check,
+)
 from localdev.flows.placeholders import PLACEHOLDERS, replace_placeholders
 
 TEMPLATE_PATH = FLOWS_DIR / "template.yaml"
@@ -139,18 +147,13 @@ def render(files: Sequence[Path] | None = None) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point; ``--check`` compares instead of writing. Returns the exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
-    text = render()
-    rel = TEMPLATE_PATH.relative_to(REPO_ROOT)
-    if "--check" in args:
-        current = TEMPLATE_PATH.read_text(encoding="utf-8") if TEMPLATE_PATH.exists() else ""
-        if current != text:
-            print(f"{rel} is stale: run python -m localdev.flows.template")
-            return 1
-        print(f"{rel} is up to date")
-        return 0
-    TEMPLATE_PATH.write_text(text, encoding="utf-8")
-    print(f"wrote {rel}")
-    return 0
+    return write_or_check(
+        TEMPLATE_PATH,
+        render(),
+        what=str(TEMPLATE_PATH.relative_to(REPO_ROOT)),
+        command="python -m localdev.flows.template",
+        check="--check" in args,
+    )
 
 
 if __name__ == "__main__":
