@@ -34,6 +34,8 @@ import requests
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from localdev._serving import serve_in_thread, stop_serving
+
 logger = logging.getLogger("localdev.aws_standins")
 
 DEFAULT_REGION = "us-east-1"
@@ -51,9 +53,7 @@ class _QuietHandler(WSGIRequestHandler):
 
 def _serve(app: Any, name: str) -> tuple[BaseWSGIServer, threading.Thread]:
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=name, daemon=True)
-    thread.start()
-    return server, thread
+    return server, serve_in_thread(server, name)
 
 
 class MotoStandin:
@@ -99,10 +99,7 @@ class MotoStandin:
 
             app = DomainDispatcherApplication(create_backend_app)
             self._server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietMotoHandler)
-            self._thread = threading.Thread(
-                target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="moto", daemon=True
-            )
-            self._thread.start()
+            self._thread = serve_in_thread(self._server, "moto")
             self.endpoint_url = f"http://127.0.0.1:{self._server.socket.getsockname()[1]}"
         return self
 
@@ -122,13 +119,8 @@ class MotoStandin:
 
     def stop(self) -> None:
         """Stop serving, close the socket and join the thread (idempotent)."""
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        stop_serving(self._server, self._thread)
+        self._server = self._thread = None
 
 
 @dataclass
@@ -208,13 +200,8 @@ class ConnectStandin:
 
     def stop(self) -> None:
         """Stop serving, close the socket and join the thread (idempotent)."""
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        stop_serving(self._server, self._thread)
+        self._server = self._thread = None
 
     def __enter__(self) -> ConnectStandin:
         return self.start()

@@ -43,6 +43,8 @@ from werkzeug.datastructures import Headers
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from localdev._serving import serve_in_thread, stop_serving
+
 from . import soql
 from .errors import InteractionError
 from .ids import is_id, new_id, to_15, to_18
@@ -270,10 +272,7 @@ class SalesforceEmulator:
         )
         port = self._server.socket.getsockname()[1]
         self.base_url = f"https://{self.host}:{port}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="sf-emulator", daemon=True
-        )
-        self._thread.start()
+        self._thread = serve_in_thread(self._server, "sf-emulator")
 
     @property
     def port(self) -> int:
@@ -283,13 +282,8 @@ class SalesforceEmulator:
     def stop(self) -> None:
         """Stop serving, wake delayed requests, close the socket and join the thread. Idempotent."""
         self._stopping.set()
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        stop_serving(self._server, self._thread)
+        self._server = self._thread = None
         if self._tempdir is not None:
             self._tempdir.cleanup()
             self._tempdir = None
