@@ -28,13 +28,8 @@ from connect_omni.salesforce.auth import TokenProvider
 MISS_REFRESH_S = 30.0
 
 
-def _ids_equal(a: str, b: str) -> bool:
-    """Salesforce ids compare on their case-sensitive 15-character form (18-char adds a checksum)."""
-    return a[:15] == b[:15]
-
-
 class CallCenterRoutingMap:
-    """Cached ``ReferenceRecordId`` -> ``ExternalId`` map of one call center.
+    """Cached ``ReferenceRecordId`` -> ``ExternalId`` map of one call center, keyed by 15-character id.
 
     Parameters
     ----------
@@ -96,10 +91,8 @@ class CallCenterRoutingMap:
             return found
 
     def _find(self, reference_record_id: str) -> str | None:
-        for ref, external in (self._map or {}).items():
-            if _ids_equal(ref, reference_record_id):
-                return external
-        return None
+        # Salesforce ids compare on their case-sensitive 15-character form (18-char adds a checksum).
+        return (self._map or {}).get(reference_record_id[:15])
 
     def _refresh(self, budget: Budget) -> None:
         try:
@@ -146,7 +139,7 @@ class CallCenterRoutingMap:
             except requests.exceptions.RequestException as exc:
                 raise SalesforceUnavailableError(operation, detail=type(exc).__name__) from None
         mapping = {
-            record["ReferenceRecordId"]: record["ExternalId"]
+            record["ReferenceRecordId"][:15]: record["ExternalId"]
             for record in result.get("records", [])
             if record.get("ReferenceRecordId") and record.get("ExternalId")
         }
