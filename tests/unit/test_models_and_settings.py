@@ -6,12 +6,13 @@ import time
 
 import pytest
 
+from connect_omni import budget as budget_module
 from connect_omni.budget import Budget
 from connect_omni.errors import BudgetExhaustedError, ConfigurationError, InputError
 from connect_omni.messaging import SessionRequest
 from connect_omni.models.connect import ContactFlowEvent, is_warmup, string_map
 from connect_omni.settings import load_settings
-from tests.conftest import CHANNEL, load_event
+from tests.conftest import CHANNEL, LambdaContext, load_event
 
 
 def test_value_prefers_parameters_and_ignores_blank():
@@ -82,3 +83,45 @@ def test_budget_timeouts_and_exhaustion():
     assert 2.9 < read <= 3.0
     with pytest.raises(BudgetExhaustedError, match="op not attempted"):
         Budget(time.monotonic() + 0.05).timeouts(2.0, "op")
+
+
+@pytest.fixture
+def fresh_container_clock(monkeypatch):
+    """The budget module as a container that started initialising 7.5 s ago and has not been invoked."""
+    monkeypatch.setattr(budget_module, "_invocation_started", False)
+    monkeypatch.setattr(budget_module, "_CONTAINER_INIT_STARTED", time.monotonic() - 7.5)
+
+
+@pytest.mark.parametrize(
+    ("init_type", "expected_s"),
+    [("on-demand", 7.5), ("provisioned-concurrency", 0.0), ("snap-start", 0.0), (None, 0.0)],
+)
+def test_init_time_is_taken_off_only_after_on_demand_init(monkeypatch, fresh_container_clock, init_type, expected_s):
+    if init_type is None:
+        monkeypatch.delenv("AWS_LAMBDA_INITIALIZATION_TYPE", raising=False)
+    else:
+        monkeypatch.setenv("AWS_LAMBDA_INITIALIZATION_TYPE", init_type)
+    init_s = budget_module.start_invocation()
+    if expected_s:
+        assert expected_s <= init_s < budget_module._MAX_INIT_S
+    else:
+        assert init_s == 0.0
+    assert budget_module.start_invocation() == 0.0  # only the container's first invocation
+
+
+def test_a_warm_up_ping_consumes_the_cold_start(monkeypatch, fresh_container_clock):
+    # Given an on-demand container whose first invocation was a warm-up ping 7.5 s after init began
+    monkeypatch.setenv("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand")
+    from connect_omni.handlers import create_messaging_session
+
+    assert create_messaging_session.lambda_handler({"source": "aws.events"}, LambdaContext()) == {}
+    # When the first real invocation comes: Then it gets its whole budget
+    init_s = budget_module.start_invocation()
+    assert init_s == 0.0
+
+    class EightSecondsLeft:
+        def get_remaining_time_in_millis(self) -> int:
+            return 8000
+
+    before = time.monotonic()
+    assert Budget.from_context(EightSecondsLeft(), 600, init_s).deadline >= before + 7.4

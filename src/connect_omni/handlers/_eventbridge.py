@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from connect_omni import container
-from connect_omni.budget import Budget
+from connect_omni.budget import Budget, start_invocation
 from connect_omni.errors import ConnectOmniError, InputError
 from connect_omni.models.contact_event import ContactEvent
 from connect_omni.observability import count, log_failure, logger, metrics, tracer
@@ -35,6 +35,7 @@ def contact_event_handler(use_case: UseCase) -> Callable[[Any, Any], dict[str, A
     @metrics.log_metrics(capture_cold_start_metric=True)
     @functools.wraps(use_case)
     def handler(event: Any, context: Any) -> dict[str, Any]:
+        init_s = start_invocation()
         try:
             parsed = ContactEvent.parse(event)
         except InputError as exc:
@@ -50,7 +51,7 @@ def contact_event_handler(use_case: UseCase) -> Callable[[Any, Any], dict[str, A
         )
         tracer.put_annotation("contact_id", detail.contact_id)
         try:
-            budget = Budget.from_context(context, container.settings().budget_margin_ms)
+            budget = Budget.from_context(context, container.settings().budget_margin_ms, init_s)
             summary = use_case(parsed, budget)
         except ConnectOmniError as exc:
             reason = type(exc).__name__.removesuffix("Error")

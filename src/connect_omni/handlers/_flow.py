@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from connect_omni import container
-from connect_omni.budget import Budget
+from connect_omni.budget import Budget, start_invocation
 from connect_omni.errors import ConnectOmniError, InputError
 from connect_omni.models.connect import ContactFlowEvent, is_warmup
 from connect_omni.observability import count, log_failure, logger, metrics, tracer
@@ -33,6 +33,7 @@ def connect_flow_handler(use_case: UseCase) -> Callable[[Any, Any], dict[str, st
     @metrics.log_metrics(capture_cold_start_metric=True)
     @functools.wraps(use_case)
     def handler(event: Any, context: Any) -> dict[str, str]:
+        init_s = start_invocation()  # first, so that a warm-up ping consumes the cold start
         if is_warmup(event):
             return {}
         try:
@@ -44,7 +45,7 @@ def connect_flow_handler(use_case: UseCase) -> Callable[[Any, Any], dict[str, st
                 initiation_method=contact.initiation_method,
             )
             tracer.put_annotation("contact_id", contact.contact_id)
-            budget = Budget.from_context(context, container.settings().budget_margin_ms)
+            budget = Budget.from_context(context, container.settings().budget_margin_ms, init_s)
             answer = use_case(parsed, budget)
         except InputError as exc:
             count("InputErrors")
