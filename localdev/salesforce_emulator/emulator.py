@@ -10,8 +10,10 @@ What it serves (one org; all shapes from ``inbound-interaction-api.yaml`` and NO
 * ``GET /services/data/v<NN.N>/query[/]?q=<SOQL>`` over ``CallCenterRoutingMap`` (see :mod:`.soql`).
 * ``/__admin/...`` — control endpoints for another process (see :class:`EmulatorAdminClient`).
 
-TLS uses a throwaway CA made with ``trustme`` at start; its PEM is written to :attr:`SalesforceEmulator.ca_file`
-so clients can trust it through ``REQUESTS_CA_BUNDLE``.
+Connections are HTTP/1.1 and kept alive between requests, as Salesforce's are (every answer has a
+``Content-Length``; see :class:`localdev._serving.KeepAliveRequestHandler`), so a client's warm path pays no
+handshake here either. TLS uses a throwaway CA made with ``trustme`` at start; its PEM is written to
+:attr:`SalesforceEmulator.ca_file` so clients can trust it through ``REQUESTS_CA_BUNDLE``.
 
 The emulator never logs tokens, assertions or message text; its logger (``localdev.salesforce_emulator``)
 writes method, path and status at DEBUG level only.
@@ -40,10 +42,10 @@ from typing import Any
 import jwt
 import trustme
 from werkzeug.datastructures import Headers
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
-from localdev._serving import serve_in_thread, stop_serving
+from localdev._serving import KeepAliveRequestHandler, connections_accepted, serve_in_thread, stop_serving
 
 from . import soql
 from .errors import InteractionError
@@ -132,8 +134,8 @@ def _public_key(pem: str) -> Any:
     return serialization.load_pem_public_key(data)
 
 
-class _QuietHandler(WSGIRequestHandler):
-    """Request handler that logs request lines at DEBUG only (never bodies or headers)."""
+class _QuietHandler(KeepAliveRequestHandler):
+    """HTTP/1.1 keep-alive request handler that logs request lines at DEBUG only (never bodies or headers)."""
 
     def log(self, type: str, message: str, *args: Any) -> None:
         logger.debug("%s %s", self.address_string(), message % args)
@@ -278,6 +280,11 @@ class SalesforceEmulator:
     def port(self) -> int:
         """The bound TCP port (0 before start)."""
         return self._server.socket.getsockname()[1] if self._server else 0
+
+    @property
+    def connections_accepted(self) -> int:
+        """TCP connections accepted since start (keep-alive: one per client connection, not per request)."""
+        return connections_accepted(self._server)
 
     def stop(self) -> None:
         """Stop serving, wake delayed requests, close the socket and join the thread. Idempotent."""
