@@ -10,7 +10,15 @@ GetContactAttributes            ``GET /contact/attributes/{InstanceId}/{InitialC
 UpdateContactAttributes         ``POST /contact/attributes``
 DescribeContact                 ``GET /contacts/{InstanceId}/{ContactId}``
 ListInstanceStorageConfigs      ``GET /instance/{InstanceId}/storage-configs?resourceType=...``
+ListLambdaFunctions             ``GET /instance/{InstanceId}/lambda-functions``
+ListContactFlows                ``GET /contact-flows-summary/{InstanceId}?contactFlowTypes=...``
+DescribeContactFlow             ``GET /contact-flows/{InstanceId}/{ContactFlowId}``
+DescribeQueue                   ``GET /queues/{InstanceId}/{QueueId}``
+DescribeUser                    ``GET /users/{InstanceId}/{UserId}``
 ==============================  ===============================================================
+
+The last five read the instance's configuration (Lambda associations, contact flows, queues, users), which
+tests and ``connect-omni doctor`` set with the control methods of :class:`_InstanceConfiguration`.
 
 boto3 reaches it through ``AWS_ENDPOINT_URL_CONNECT`` (botocore's service-specific endpoint variable); it
 accepts any SigV4 signature. Unknown instances or contacts answer 404 ``ResourceNotFoundException`` (header
@@ -156,7 +164,237 @@ class ContactRecord:
     disconnect_timestamp: float | None = None
 
 
-class ConnectStandin:
+@dataclass
+class FlowRecord:
+    """A contact flow published in the Connect stand-in (``DescribeContactFlow``'s ``ContactFlow``).
+
+    Attributes
+    ----------
+    flow_id, arn, name : str
+        ``arn`` is ``<instance ARN>/contact-flow/<flow_id>``.
+    flow_type : str
+        ``CONTACT_FLOW``, ``AGENT_TRANSFER``, ``QUEUE_TRANSFER``, ...
+    content : str
+        The flow language JSON text.
+    status, state : str
+        ``PUBLISHED`` | ``SAVED``; ``ACTIVE`` | ``ARCHIVED``.
+    description : str
+    """
+
+    flow_id: str
+    arn: str
+    name: str
+    flow_type: str
+    content: str
+    status: str = "PUBLISHED"
+    state: str = "ACTIVE"
+    description: str = ""
+
+
+class _InstanceConfiguration:
+    """The instance's configuration and its read APIs: what ``connect-omni doctor`` inspects.
+
+    Control methods add Lambda associations, queues, users and contact flows; the HTTP side answers, in the
+    shapes of botocore's ``connect`` model: ``ListLambdaFunctions`` (``GET /instance/{id}/lambda-functions``),
+    ``ListContactFlows`` (``GET /contact-flows-summary/{id}``), ``DescribeContactFlow``
+    (``GET /contact-flows/{id}/{flowId}``), ``DescribeQueue`` (``GET /queues/{id}/{queueId}``) and
+    ``DescribeUser`` (``GET /users/{id}/{userId}``). Lists page with ``maxResults`` / ``nextToken``.
+    """
+
+    instance_arn: str
+    _lock: threading.RLock
+    _storage: dict[str, list[dict[str, Any]]]
+
+    def _init_configuration(self) -> None:
+        self._lambda_functions: list[str] = []
+        self._queues: dict[str, str] = {}
+        self._users: dict[str, str] = {}
+        self._flows: dict[str, FlowRecord] = {}
+
+    # control --------------------------------------------------------------------
+
+    def associate_lambda_function(self, function_arn: str) -> None:
+        """Add a Lambda function to the instance (``AssociateLambdaFunction``; idempotent)."""
+        with self._lock:
+            if function_arn not in self._lambda_functions:
+                self._lambda_functions.append(function_arn)
+
+    def disassociate_lambda_function(self, function_arn: str) -> None:
+        """Remove a Lambda function from the instance (no error when it was not associated)."""
+        with self._lock:
+            if function_arn in self._lambda_functions:
+                self._lambda_functions.remove(function_arn)
+
+    def _own_id(self, kind: str, id_or_arn: str) -> str:
+        prefix = f"{self.instance_arn}/{kind}/"
+        if id_or_arn.startswith("arn:"):
+            if not id_or_arn.startswith(prefix):
+                raise ValueError(f"{id_or_arn} is not a {kind} ARN of {self.instance_arn}")
+            return id_or_arn.removeprefix(prefix)
+        return id_or_arn
+
+    def put_queue(self, queue: str, name: str) -> str:
+        """Add (or rename) a standard queue, given its id or its ARN in this instance.
+
+        Returns
+        -------
+        str
+            The queue ARN.
+
+        Raises
+        ------
+        ValueError
+            An ARN of another instance.
+        """
+        queue_id = self._own_id("queue", queue)
+        with self._lock:
+            self._queues[queue_id] = name
+        return f"{self.instance_arn}/queue/{queue_id}"
+
+    def remove_queue(self, queue: str) -> None:
+        """Delete a queue (id or ARN; no error when unknown)."""
+        with self._lock:
+            self._queues.pop(self._own_id("queue", queue), None)
+
+    def put_user(self, user: str, username: str) -> str:
+        """Add (or rename) a user (agent), given its id or its ``.../agent/<id>`` ARN. Returns the ARN."""
+        user_id = self._own_id("agent", user)
+        with self._lock:
+            self._users[user_id] = username
+        return f"{self.instance_arn}/agent/{user_id}"
+
+    def put_contact_flow(
+        self,
+        name: str,
+        content: str | dict[str, Any],
+        flow_type: str = "CONTACT_FLOW",
+        *,
+        status: str = "PUBLISHED",
+        state: str = "ACTIVE",
+        description: str = "",
+        flow_id: str | None = None,
+    ) -> FlowRecord:
+        """Create (or, with ``flow_id``, replace) a contact flow.
+
+        Parameters
+        ----------
+        name : str
+            Flow name.
+        content : str or dict
+            Flow language JSON (a dict is serialised).
+        flow_type : str, optional
+            ``ContactFlowType``; ``CONTACT_FLOW`` by default.
+        status, state : str, optional
+            ``PUBLISHED`` (default) or ``SAVED``; ``ACTIVE`` (default) or ``ARCHIVED``.
+        description : str, optional
+        flow_id : str, optional
+            Keep this id (replace the flow); a new UUID by default.
+
+        Returns
+        -------
+        FlowRecord
+            A copy of the stored flow.
+        """
+        text = content if isinstance(content, str) else json.dumps(content)
+        flow_id = flow_id or str(uuid.uuid4())
+        record = FlowRecord(
+            flow_id, f"{self.instance_arn}/contact-flow/{flow_id}", name, flow_type, text, status, state, description
+        )
+        with self._lock:
+            self._flows[flow_id] = record
+        return copy.deepcopy(record)
+
+    def remove_contact_flow(self, flow_id: str) -> None:
+        """Delete a contact flow (no error when unknown)."""
+        with self._lock:
+            self._flows.pop(flow_id, None)
+
+    def contact_flows(self) -> list[FlowRecord]:
+        """Copies of every contact flow, in creation order."""
+        with self._lock:
+            return copy.deepcopy(list(self._flows.values()))
+
+    # HTTP -----------------------------------------------------------------------
+
+    def remove_storage_config(self, resource_type: str) -> None:
+        """Forget the storage config of ``resource_type`` (e.g. chat transcripts turned off)."""
+        with self._lock:
+            self._storage.pop(resource_type, None)
+
+    def _route_configuration(self, method: str, parts: list[str], args: Any) -> tuple[str, Response] | None:
+        """``(operation, response)`` for the read APIs above, or None when the request is not one of them."""
+        if method != "GET" or len(parts) < 2:
+            return None
+        shape = (parts[0], len(parts), parts[2] if len(parts) == 3 else None)
+        operations = {
+            ("instance", 3, "lambda-functions"): "ListLambdaFunctions",
+            ("contact-flows-summary", 2, None): "ListContactFlows",
+        }
+        describe = {"contact-flows": "DescribeContactFlow", "queues": "DescribeQueue", "users": "DescribeUser"}
+        operation = operations.get(shape) or (describe.get(parts[0]) if len(parts) == 3 else None)
+        if operation is None:
+            return None
+        if unquote(parts[1]) not in (self.instance_arn, self.instance_arn.rpartition("/")[2]):
+            return operation, _error(404, "ResourceNotFoundException", "Instance not found")
+        with self._lock:
+            if operation == "ListLambdaFunctions":
+                page, more = _page(list(self._lambda_functions), args, 25)
+                return operation, _ok({"LambdaFunctions": page, **more})
+            if operation == "ListContactFlows":
+                types = set(args.getlist("contactFlowTypes"))
+                flows = [f for f in self._flows.values() if not types or f.flow_type in types]
+                page, more = _page(flows, args, 100)
+                summaries = [
+                    {
+                        "Id": f.flow_id,
+                        "Arn": f.arn,
+                        "Name": f.name,
+                        "ContactFlowType": f.flow_type,
+                        "ContactFlowState": f.state,
+                        "ContactFlowStatus": f.status,
+                    }
+                    for f in page
+                ]
+                return operation, _ok({"ContactFlowSummaryList": summaries, **more})
+            found = self._describe_configuration(operation, parts[2])
+        if found is None:
+            what = operation.removeprefix("Describe")
+            return operation, _error(404, "ResourceNotFoundException", f"{what} not found")
+        return operation, _ok(found)
+
+    def _describe_configuration(self, operation: str, key: str) -> dict[str, Any] | None:
+        if operation == "DescribeContactFlow" and key in self._flows:
+            flow = self._flows[key]
+            return {
+                "ContactFlow": {
+                    "Arn": flow.arn,
+                    "Id": flow.flow_id,
+                    "Name": flow.name,
+                    "Type": flow.flow_type,
+                    "State": flow.state,
+                    "Status": flow.status,
+                    "Description": flow.description,
+                    "Content": flow.content,
+                    "Tags": {},
+                }
+            }
+        if operation == "DescribeQueue" and key in self._queues:
+            arn = f"{self.instance_arn}/queue/{key}"
+            return {"Queue": {"Name": self._queues[key], "QueueArn": arn, "QueueId": key, "Status": "ENABLED"}}
+        if operation == "DescribeUser" and key in self._users:
+            return {"User": {"Id": key, "Arn": f"{self.instance_arn}/agent/{key}", "Username": self._users[key]}}
+        return None
+
+
+def _page(items: list[Any], args: Any, default_max: int) -> tuple[list[Any], dict[str, str]]:
+    """One page of ``items``: ``(page, {"NextToken": ...} or {})``; the token is the next offset."""
+    start = int(args.get("nextToken") or 0)
+    size = int(args.get("maxResults") or default_max)
+    rest = items[start + size :]
+    return items[start : start + size], ({"NextToken": str(start + size)} if rest else {})
+
+
+class ConnectStandin(_InstanceConfiguration):
     """A minimal Amazon Connect API endpoint for one instance (plain HTTP on 127.0.0.1).
 
     Parameters
@@ -188,6 +426,7 @@ class ConnectStandin:
         self._log: list[dict[str, Any]] = []
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
+        self._init_configuration()
 
     # lifecycle ------------------------------------------------------------------
 
@@ -348,6 +587,9 @@ class ConnectStandin:
             return "DescribeContact", self._describe(parts[1], parts[2])
         if method == "GET" and len(parts) == 3 and parts[0] == "instance" and parts[2] == "storage-configs":
             return "ListInstanceStorageConfigs", self._storage_configs(parts[1], args.get("resourceType"))
+        found = self._route_configuration(method, parts, args)
+        if found is not None:
+            return found
         return "Unknown", _error(404, "UnknownOperationException", "operation not supported by the stand-in")
 
     def _find(self, instance: str, contact_id: str) -> ContactRecord | Response:
@@ -429,5 +671,6 @@ __all__ = [
     "DUMMY_SECRET_ACCESS_KEY",
     "ConnectStandin",
     "ContactRecord",
+    "FlowRecord",
     "MotoStandin",
 ]

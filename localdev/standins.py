@@ -15,7 +15,8 @@ context ``SCC_AC_Chat_Channel``), a call center (``04v...``), two Omni-Channel q
 ``CallCenterRoutingMap`` to two Connect queue ARNs, one user (``005...``) mapped to a Connect agent ARN, default
 routing to the first queue; a moto server with the secret (Secrets Manager, JSON ``CONNECTED_APP_CONSUMER_KEY``,
 ``CERTIFICATE_PRIVATE_KEY``, ``API_ACCESS_USER_NAME``) and the chat transcript bucket (S3); a Connect stand-in
-for the instance whose ``ListInstanceStorageConfigs(CHAT_TRANSCRIPTS)`` names that bucket and prefix.
+for the instance whose ``ListInstanceStorageConfigs(CHAT_TRANSCRIPTS)`` names that bucket and prefix, and which
+has the two mapped queues and the mapped agent (``DescribeQueue`` / ``DescribeUser``).
 
 ``python -m localdev.standins --env-file PATH`` does the same, writes ``KEY=VALUE`` lines and serves until Ctrl-C.
 """
@@ -204,6 +205,10 @@ class Standins:
         self._seed_salesforce(public_pem)
         self._seed_aws()
         self.connect.set_storage_config("CHAT_TRANSCRIPTS", self.transcripts_bucket, self.transcripts_prefix)
+        for queue in self.queues:
+            self.connect.put_queue(queue.connect_queue_arn, queue.name)
+        for number, user in enumerate(self.users, start=1):
+            self.connect.put_user(user.connect_agent_arn, f"agent{number}")
         self.env = {
             "SALESFORCE_ORG_ID": self.salesforce.org_id,
             "SALESFORCE_SCRT_URL": self.salesforce.base_url,

@@ -7,6 +7,7 @@ What it serves (one org; all shapes from ``inbound-interaction-api.yaml`` and NO
 * ``POST /api/v1/conversation`` (PostConversationRequest), ``/api/v1/interactions`` (multipart, ``json`` part,
   InteractionRequestJson), ``/api/v1/route`` (PostRouteRequest), ``/api/v1/conversationHistory``
   (AddConversationHistoryRequest) — all answer 202 on success and ``{"code", "message"}`` errors.
+* ``GET /api/v1/conversationEntry`` (GetConversationEntriesRequest) — read-only, 200.
 * ``GET /services/data/v<NN.N>/query[/]?q=<SOQL>`` over ``CallCenterRoutingMap`` (see :mod:`.soql`).
 * ``/__admin/...`` — control endpoints for another process (see :class:`EmulatorAdminClient`).
 
@@ -86,6 +87,7 @@ ADMIN_METHODS = frozenset(
         "clear_faults",
         "reset",
         "issue_token",
+        "set_token_audience",
     }
 )
 
@@ -213,6 +215,7 @@ class SalesforceEmulator:
         self._channels: dict[str, Channel] = {}
         self._flow_routing: dict[str, RoutingOutcome] = {}
         self._routing_map: list[dict[str, str | None]] = []
+        self._audience: str | None = None
         # runtime state (cleared by reset())
         self._tokens: dict[str, _Token] = {}
         self._conversations: dict[tuple[str, str], Conversation] = {}
@@ -520,6 +523,16 @@ class SalesforceEmulator:
                     return session_id
         return None
 
+    def set_token_audience(self, audience: str | None) -> None:
+        """Expect ``audience`` as the JWT ``aud`` instead of :attr:`base_url`; None goes back to ``base_url``.
+
+        Emulates an org whose login server is another URL than the one the functions use, e.g. a sandbox
+        (``https://test.salesforce.com``) when ``SALESFORCE_AUTH_URL`` is the production login URL: the grant
+        is then refused with ``invalid_grant`` / ``audience is invalid``. Kept by :meth:`reset`.
+        """
+        with self._lock:
+            self._audience = audience
+
     # ------------------------------------------------------------------ faults and tokens
 
     def fail_next(
@@ -742,20 +755,23 @@ class SalesforceEmulator:
         if match:
             return self._query(request, match["version"])
         handlers = {
-            "/api/v1/conversation": self._conversation,
-            "/api/v1/interactions": self._post_interactions,
-            "/api/v1/route": self._route,
-            "/api/v1/conversationHistory": self._conversation_history,
+            ("POST", "/api/v1/conversation"): self._conversation,
+            ("POST", "/api/v1/interactions"): self._post_interactions,
+            ("POST", "/api/v1/route"): self._route,
+            ("POST", "/api/v1/conversationHistory"): self._conversation_history,
+            ("GET", "/api/v1/conversationEntry"): self._conversation_entries,
         }
-        handler = handlers.get(path)
+        handler = handlers.get((request.method, path))
         if handler is None:
+            if any(known == path for _, known in handlers):
+                return _json({"code": 405, "message": "Method Not Allowed"}, 405)
             return _json([{"errorCode": "NOT_FOUND", "message": "The requested resource does not exist"}], 404)
-        if request.method != "POST":
-            return _json({"code": 405, "message": "Method Not Allowed"}, 405)
         try:
             self._check_bearer(request)
             context = check_headers(
-                request.headers, org_id_15=self.org_id_15, history=path.endswith("/conversationHistory")
+                request.headers,
+                org_id_15=self.org_id_15,
+                history=path.endswith(("/conversationHistory", "/conversationEntry")),
             )
             return handler(request, context)
         except InteractionError as error:
@@ -782,13 +798,13 @@ class SalesforceEmulator:
         with self._lock:
             client = self._clients.get(str(unverified.get("iss")))
         if client is None:
-            return fail("client identifier invalid")
+            return fail("client identifier invalid", "invalid_client_id")
         try:
             claims = jwt.decode(
                 assertion,
                 _public_key(client.public_key_pem),
                 algorithms=["RS256"],
-                audience=self.base_url,
+                audience=self._audience or self.base_url,
                 issuer=client.consumer_key,
                 leeway=CLOCK_SKEW_S,
                 options={"require": ["exp", "iss", "sub", "aud"]},
@@ -1024,6 +1040,32 @@ class SalesforceEmulator:
             },
             202,
         )
+
+    def _conversation_entries(self, request: Request, context: str) -> Response:
+        """``GET /api/v1/conversationEntry`` (GetConversationEntriesRequest body) → 200 GetConversationEntriesResponse.
+
+        Read-only. After the token and headers: 10005 for an ``AuthorizationContext`` no channel of the org has,
+        10089 without ``conversationIdentifier`` (string) and ``startTime`` (integer ms), 10018 for an unknown
+        conversation; else its history entries (at most ``limit``, 20 by default: the schema's maxItems).
+        """
+        with self._lock:
+            known_contexts = {c.authorization_context for c in self._channels.values()}
+        if context not in known_contexts:
+            raise InteractionError(10005)
+        body = request.environ["emulator.body"]
+        if (
+            not isinstance(body, dict)
+            or not isinstance(body.get("conversationIdentifier"), str)
+            or not isinstance(body.get("startTime"), int)
+        ):
+            raise InteractionError(10089)
+        limit = body.get("limit") if isinstance(body.get("limit"), int) and 0 < body["limit"] <= 20 else 20
+        with self._lock:
+            conversation = self._conversations_by_id.get(body["conversationIdentifier"])
+            if conversation is None:
+                raise InteractionError(10018)
+            entries = list(self._history.get(conversation.conversation_identifier, []))
+        return _json({"success": True, "conversationEntries": entries[:limit]}, 200)
 
     def _history_session(self, conversation: Conversation, request: dict[str, Any] | None) -> MessagingSession:
         if request is None:

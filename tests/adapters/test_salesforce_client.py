@@ -171,3 +171,20 @@ def test_interactions_multipart_has_one_json_part(rsps):
     assert '"interactionType": "EntryInteraction"' in body
     assert '"from": "customer-9"' in body and f'"to": "{CHANNEL}"' in body
     assert '"text": ""' in body
+
+
+def test_token_keeps_the_identity_url(rsps):
+    add_token(rsps)
+    assert container.tokens().get(Budget.of_seconds(5)).identity_url == "x"
+
+
+def test_conversation_entries_is_a_get_with_the_documented_body_and_headers(rsps):
+    add_token(rsps)
+    rsps.add(responses.GET, scrt("/conversationEntry"), json={"success": True, "conversationEntries": []})
+    answer = container.interaction_service().conversation_entries("conv-1", 1_700_000_000_000, Budget.of_seconds(5))
+    assert answer == {"success": True, "conversationEntries": []}
+    call = calls_to(rsps, scrt("/conversationEntry"))[0]
+    assert call.request.method == "GET"
+    assert json_body(call) == {"conversationIdentifier": "conv-1", "startTime": 1_700_000_000_000, "limit": 1}
+    assert call.request.headers["AuthorizationContextType"] == "ConversationChannelDefinition"
+    assert call.request.headers["AuthorizationContext"] == "SCC_AC_Chat"

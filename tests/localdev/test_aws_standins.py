@@ -105,3 +105,63 @@ def test_environment_reaches_moto_and_connect(standins: Standins) -> None:
     assert [k["Key"] for k in keys] == [f"{standins.transcripts_prefix}/t.json"]
     standins.reset()
     assert "Contents" not in standins.moto.client("s3").list_objects_v2(Bucket=standins.transcripts_bucket)
+
+
+def test_instance_configuration_read_apis(standins: Standins) -> None:
+    client = _connect(standins)
+    connect = standins.connect
+    functions = [f"arn:aws:lambda:us-east-1:111122223333:function:f{i}" for i in range(30)]
+    for arn in functions:
+        connect.associate_lambda_function(arn)
+    connect.associate_lambda_function(functions[0])  # idempotent
+    connect.disassociate_lambda_function(functions[-1])
+    pages = client.get_paginator("list_lambda_functions").paginate(InstanceId=standins.instance_id)
+    assert [arn for page in pages for arn in page["LambdaFunctions"]] == functions[:-1]
+
+    inbound = connect.put_contact_flow("Inbound", {"Version": "2019-10-30", "Actions": []}, description="d")
+    saved = connect.put_contact_flow("Draft", "{}", "QUEUE_TRANSFER", status="SAVED")
+    try:
+        listed = client.list_contact_flows(InstanceId=standins.instance_arn)["ContactFlowSummaryList"]
+        assert {(f["Name"], f["ContactFlowType"], f["ContactFlowStatus"]) for f in listed} == {
+            ("Inbound", "CONTACT_FLOW", "PUBLISHED"),
+            ("Draft", "QUEUE_TRANSFER", "SAVED"),
+        }
+        only = client.list_contact_flows(InstanceId=standins.instance_id, ContactFlowTypes=["QUEUE_TRANSFER"])
+        assert [f["Id"] for f in only["ContactFlowSummaryList"]] == [saved.flow_id]
+        flow = client.describe_contact_flow(InstanceId=standins.instance_id, ContactFlowId=inbound.flow_id)
+        assert flow["ContactFlow"]["Arn"] == f"{standins.instance_arn}/contact-flow/{inbound.flow_id}"
+        assert json.loads(flow["ContactFlow"]["Content"]) == {"Version": "2019-10-30", "Actions": []}
+        assert flow["ContactFlow"]["Description"] == "d" and flow["ContactFlow"]["State"] == "ACTIVE"
+    finally:
+        connect.remove_contact_flow(inbound.flow_id)
+        connect.remove_contact_flow(saved.flow_id)
+        for arn in functions:
+            connect.disassociate_lambda_function(arn)
+
+
+def test_seeded_queues_and_agent_are_described(standins: Standins) -> None:
+    client = _connect(standins)
+    for queue in standins.queues:
+        queue_id = queue.connect_queue_arn.rpartition("/")[2]
+        described = client.describe_queue(InstanceId=standins.instance_id, QueueId=queue_id)["Queue"]
+        assert described["QueueArn"] == queue.connect_queue_arn and described["Name"] == queue.name
+    user_id = standins.users[0].connect_agent_arn.rpartition("/")[2]
+    user = client.describe_user(InstanceId=standins.instance_id, UserId=user_id)["User"]
+    assert user["Arn"] == standins.users[0].connect_agent_arn
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        client.describe_queue(InstanceId=standins.instance_id, QueueId="00000000-0000-0000-0000-000000000000")
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        client.describe_user(InstanceId="11111111-1111-1111-1111-111111111111", UserId=user_id)
+    with pytest.raises(ValueError, match="not a queue ARN of"):
+        standins.connect.put_queue("arn:aws:connect:us-east-1:111122223333:instance/other/queue/q", "Elsewhere")
+
+
+def test_storage_config_can_be_removed(standins: Standins) -> None:
+    client = _connect(standins)
+    try:
+        standins.connect.remove_storage_config("CHAT_TRANSCRIPTS")
+        configs = client.list_instance_storage_configs(InstanceId=standins.instance_id, ResourceType="CHAT_TRANSCRIPTS")
+        assert configs["StorageConfigs"] == []
+    finally:
+        bucket, prefix = standins.transcripts_bucket, standins.transcripts_prefix
+        standins.connect.set_storage_config("CHAT_TRANSCRIPTS", bucket, prefix)

@@ -101,23 +101,35 @@ def test_token_grant_returns_salesforce_shape(standins: Standins, http: requests
 
 
 @pytest.mark.parametrize(
-    ("overrides", "description"),
+    ("overrides", "error", "description"),
     [
-        ({"aud": "https://login.salesforce.com"}, "audience is invalid"),
-        ({"exp": int(time.time()) - 3600}, "expired authorization code"),
-        ({"exp": int(time.time()) + 3600}, "invalid assertion: exp is too far in the future"),
-        ({"sub": "someone.else@example.com"}, "user hasn't approved this consumer"),
-        ({"iss": "unknown-consumer-key"}, "client identifier invalid"),
-        ({"exp": None}, "invalid assertion"),
+        ({"aud": "https://login.salesforce.com"}, "invalid_grant", "audience is invalid"),
+        ({"exp": int(time.time()) - 3600}, "invalid_grant", "expired authorization code"),
+        ({"exp": int(time.time()) + 3600}, "invalid_grant", "invalid assertion: exp is too far in the future"),
+        ({"sub": "someone.else@example.com"}, "invalid_grant", "user hasn't approved this consumer"),
+        ({"iss": "unknown-consumer-key"}, "invalid_client_id", "client identifier invalid"),
+        ({"exp": None}, "invalid_grant", "invalid assertion"),
     ],
 )
 def test_token_grant_rejects_bad_claims(
-    standins: Standins, http: requests.Session, overrides: dict[str, Any], description: str
+    standins: Standins, http: requests.Session, overrides: dict[str, Any], error: str, description: str
 ) -> None:
     response = _grant(standins, http, make_assertion(standins, **overrides))
     assert response.status_code == 400
-    assert response.json() == {"error": "invalid_grant", "error_description": description}
+    assert response.json() == {"error": error, "error_description": description}
     assert standins.salesforce.state["tokens"] == 0
+
+
+def test_token_audience_of_another_login_server(standins: Standins, http: requests.Session) -> None:
+    standins.salesforce.set_token_audience("https://test.salesforce.com")
+    try:
+        refused = _grant(standins, http, make_assertion(standins))
+        accepted = _grant(standins, http, make_assertion(standins, aud="https://test.salesforce.com"))
+    finally:
+        standins.salesforce.set_token_audience(None)
+    assert refused.json() == {"error": "invalid_grant", "error_description": "audience is invalid"}
+    assert accepted.status_code == 200
+    assert _grant(standins, http, make_assertion(standins)).status_code == 200
 
 
 def test_token_grant_rejects_bad_signature(standins: Standins, http: requests.Session) -> None:
@@ -726,3 +738,32 @@ def test_admin_http_api(standins: Standins, http: requests.Session, headers: Hea
             admin.call("stop")
     finally:
         admin.close()
+
+
+def _entries(standins: Standins, http: requests.Session, headers: Headers, body: Any, **overrides: str | None) -> Any:
+    return http.get(
+        f"{standins.salesforce.base_url}/api/v1/conversationEntry",
+        json=body,
+        headers=headers(**{"AuthorizationContextType": "ConversationChannelDefinition", **overrides}),
+        timeout=5,
+    )
+
+
+def test_conversation_entries_read_only(standins: Standins, http: requests.Session, headers: Headers) -> None:
+    now_ms = int(time.time() * 1000)
+    unknown = {"conversationIdentifier": str(uuid.uuid4()), "startTime": now_ms, "limit": 1}
+    before = standins.salesforce.state
+    assert _entries(standins, http, headers, unknown).json()["code"] == 10018
+    assert _entries(standins, http, headers, unknown, AuthorizationContext="Other_Channel").json()["code"] == 10005
+    assert _entries(standins, http, headers, unknown, AuthorizationContextType=None).json()["code"] == 10016
+    assert _entries(standins, http, headers, unknown, OrgId=standins.salesforce.org_id).json()["code"] == 10016
+    assert _entries(standins, http, headers, {"startTime": now_ms}).json()["code"] == 10089
+    assert _entries(standins, http, headers, unknown, Authorization="Bearer nope").status_code == 401
+    assert standins.salesforce.state == before
+
+    conversation = _conversation(standins, http, headers).json()["conversationIdentifier"]
+    known = {"conversationIdentifier": conversation, "startTime": now_ms - 60_000}
+    answer = _entries(standins, http, headers, known)
+    assert answer.status_code == 200
+    assert answer.json() == {"success": True, "conversationEntries": []}
+    assert http.post(f"{standins.salesforce.base_url}/api/v1/conversationEntry", timeout=5).status_code == 405

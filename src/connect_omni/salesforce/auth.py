@@ -71,11 +71,16 @@ class SalesforceCredentials(BaseModel):
 
 @dataclass(frozen=True)
 class AccessToken:
-    """A granted token: ``access_token`` (secret, never logged) and ``instance_url`` for REST calls."""
+    """A granted token: ``access_token`` (secret, never logged) and ``instance_url`` for REST calls.
+
+    ``identity_url`` is the answer's ``id``, ``https://<login host>/id/<org id>/<user id>`` (18-character ids),
+    or ``""`` when Salesforce sent none.
+    """
 
     access_token: str
     instance_url: str
     granted_at: float  # time.monotonic() s
+    identity_url: str = ""
 
     def __repr__(self) -> str:
         return f"AccessToken(instance_url={self.instance_url!r}, access_token=<redacted>)"
@@ -166,4 +171,6 @@ class TokenProvider:
             raise SalesforceAuthError(operation, status=200, detail="no access_token or instance_url")
         count("TokenGrants")
         logger.info("Salesforce token granted", extra={"instance_url": body["instance_url"]})
-        return AccessToken(body["access_token"], body["instance_url"].rstrip("/"), time.monotonic())
+        return AccessToken(
+            body["access_token"], body["instance_url"].rstrip("/"), time.monotonic(), str(body.get("id") or "")
+        )

@@ -104,15 +104,35 @@ class InteractionServiceClient:
             extra_headers={"AuthorizationContextType": "ConversationChannelDefinition"},
         )
 
+    @tracer.capture_method(capture_response=False)
+    def conversation_entries(
+        self, conversation_identifier: str, start_time_ms: int, budget: Budget, *, limit: int = 1
+    ) -> dict[str, Any]:
+        """``GET /api/v1/conversationEntry``: read a conversation's entries from ``start_time_ms`` (epoch ms).
+
+        Read-only (operationId ``get-conversation-entries``; body GetConversationEntriesRequest, header
+        ``AuthorizationContextType: ConversationChannelDefinition``). Returns GetConversationEntriesResponse
+        (``success``, ``conversationEntries``). Raises as :meth:`call`.
+        """
+        body = {"conversationIdentifier": conversation_identifier, "startTime": start_time_ms, "limit": limit}
+        return self.call(
+            "/conversationEntry",
+            budget,
+            method="GET",
+            json=body,
+            extra_headers={"AuthorizationContextType": "ConversationChannelDefinition"},
+        )
+
     def call(
         self,
         path: str,
         budget: Budget,
         *,
+        method: str = "POST",
         extra_headers: dict[str, str] | None = None,
         **kwargs: Any,
     ) -> dict[str, Any]:
-        """POST to ``/api/v1{path}`` and return the decoded JSON body.
+        """Send ``method`` (POST by default) to ``/api/v1{path}`` and return the decoded JSON body.
 
         Raises
         ------
@@ -123,7 +143,7 @@ class InteractionServiceClient:
         SalesforceUnavailableError, BudgetExhaustedError
             See :meth:`Transport.send`.
         """
-        operation = f"POST /api/v1{path}"
+        operation = f"{method} /api/v1{path}"
         request_id = str(uuid.uuid4())
         for attempt in (1, 2):
             token = self.tokens.get(budget)
@@ -136,7 +156,7 @@ class InteractionServiceClient:
             }
             response = self.transport.send(
                 operation,
-                "POST",
+                method,
                 f"{self.base_url}/api/v1{path}",
                 budget,
                 request_id=request_id,
