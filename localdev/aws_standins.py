@@ -1,6 +1,7 @@
 """Local AWS stand-ins: a moto server (Secrets Manager, S3, DynamoDB, SQS, ...) and an Amazon Connect API stand-in.
 
-moto implements almost none of the Connect API (NOTES.md §2), so :class:`ConnectStandin` serves the few
+moto implements almost none of the Connect API (its ``connect`` backend: instances, analytics associations,
+tags; docs.getmoto.org/en/latest/docs/services/connect.html), so :class:`ConnectStandin` serves the few
 operations the project calls, in the rest-json shapes of botocore's ``connect`` service model (2017-08-08):
 
 ==============================  ===============================================================

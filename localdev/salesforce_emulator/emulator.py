@@ -1,6 +1,8 @@
 """The Salesforce org emulator: an HTTPS server on 127.0.0.1 plus its Python control API.
 
-What it serves (one org; all shapes from ``inbound-interaction-api.yaml`` and NOTES.md §5):
+What it serves (one org; all shapes from Salesforce's Interaction Service API description,
+``inbound-interaction-api.yaml`` in github.com/salesforce-misc/interaction-service-apis, and its reference,
+developer.salesforce.com/docs/service/interaction-service-api):
 
 * ``POST /services/oauth2/token`` — OAuth 2.0 JWT bearer grant (RS256 assertion, ``iss`` consumer key,
   ``sub`` user name, ``aud`` = :attr:`SalesforceEmulator.base_url`, ``exp`` at most 5 minutes ahead).

@@ -1,9 +1,10 @@
 """Request validation for the Interaction Service endpoints (pure functions, no state).
 
 Every rule cites where it comes from: the OpenAPI description ``inbound-interaction-api.yaml`` (schema
-names below), ``ERRORCODES.md`` (codes), and Salesforce's "Send Historical Conversation Entries" guide as
-summarised in ``NOTES.md`` §5. Each function raises :class:`~.errors.InteractionError` with the code Salesforce
-documents for the violation.
+names below) and ``ERRORCODES.md`` (codes), both in github.com/salesforce-misc/interaction-service-apis, and
+Salesforce's "Send Historical Conversation Entries" reference (developer.salesforce.com/docs/service/
+interaction-service-api/references/interaction-service-reference/api-conversationHistory.html).
+Each function raises :class:`~.errors.InteractionError` with the code Salesforce documents for the violation.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ MESSAGE_TYPES = (  # MessageType enum
 )
 PARTICIPANT_ROLES = ("EndUser", "Chatbot", "Agent", "Supervisor", "System")  # ParticipantRole enum
 APP_TYPES = ("custom", "agent", "chatbot", "conversation", "live_message", "iamessage")  # AppType enum
-HISTORY_MAX_AGE_MS = 24 * 3600 * 1000  # "entries no older than 24 hours" (NOTES.md §5)
+HISTORY_MAX_AGE_MS = 24 * 3600 * 1000  # "entries no older than 24 hours" (Send Historical Conversation Entries; 10046)
 
 
 def is_uuid(value: object) -> bool:
@@ -51,7 +52,7 @@ def check_headers(headers: Any, *, org_id_15: str, history: bool) -> str:
     headers : Mapping
         Case-insensitive request headers.
     org_id_15 : str
-        The org's 15-character id; the 18-character form is rejected (NOTES.md §5).
+        The org's 15-character id; the 18-character form is rejected (10016, ERRORCODES.md).
     history : bool
         True for ``/conversationHistory``, which also requires ``AuthorizationContextType:
         ConversationChannelDefinition`` (inbound-interaction-api.yaml, path parameters).
@@ -114,7 +115,7 @@ def check_conversation(body: object) -> tuple[str, str]:
     """Validate a ``PostConversationRequest``.
 
     Exactly one participant, role ``EndUser``, appType ``custom`` (PostConversationRequest
-    ``participants`` minItems 1 maxItems 1; NOTES.md §5).
+    ``participants`` minItems 1 maxItems 1).
 
     Returns
     -------

@@ -29,7 +29,7 @@ class RoutingOutcome:
     value : str
         Queue id (``00G...``), user id (``005...``), queue ARN, or the not-routed reason.
     external_key : str
-        The contextParamMap key for ``external`` (Salesforce does not document it publicly; NOTES.md §5).
+        The contextParamMap key for ``external`` (Salesforce does not document it publicly).
     """
 
     kind: RoutingKind

@@ -25,7 +25,9 @@ class Settings(BaseSettings):
     --------
     SALESFORCE_ORG_ID:
         Org id, 15 or 18 characters (``00D...``). The ``OrgId`` header always carries the 15-character form
-        (the Interaction Service rejects the 18-character one with error 10016; NOTES.md §5).
+        (the Interaction Service rejects the 18-character one with error 10016 "Enter a valid header"; Salesforce's
+        Interaction Service API description, github.com/salesforce-misc/interaction-service-apis:
+        inbound-interaction-api.yaml header ``OrgId``, ERRORCODES.md).
     SALESFORCE_SCRT_URL:
         Interaction Service base URL, ``https://<MyDomain>.my.salesforce-scrt.com``.
     SALESFORCE_AUTH_URL:

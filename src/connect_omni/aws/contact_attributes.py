@@ -1,7 +1,9 @@
 """Contact attributes through Amazon Connect ``GetContactAttributes``.
 
 ``GetContactAttributes(InstanceId, InitialContactId) -> {"Attributes": {name: value}}``; needs
-``connect:GetContactAttributes`` on ``<instance ARN>/contact/*``. moto does not implement it (NOTES.md §2):
+``connect:GetContactAttributes`` on ``<instance ARN>/contact/*``. moto does not implement it
+(moto 5.x's ``connect`` backend has instance, analytics-association and tag operations only;
+docs.getmoto.org/en/latest/docs/services/connect.html):
 tests stub the client, local runs use the Connect stand-in through ``AWS_ENDPOINT_URL_CONNECT``.
 """
 

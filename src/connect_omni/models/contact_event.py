@@ -4,7 +4,7 @@
 ``detail`` carries ``eventType`` (DISCONNECTED here), ``contactId``, ``initialContactId``, ``channel``,
 ``instanceArn``, ``initiationMethod``, ``initiationTimestamp``, ``disconnectTimestamp``, ``agentInfo`` (present
 when an agent took part), ``queueInfo``, ... (docs.aws.amazon.com/connect/latest/adminguide/
-contact-events.html; NOTES.md §4). Only the fields the ingestion reads are modelled; the rest is ignored.
+contact-events.html). Only the fields the ingestion reads are modelled; the rest is ignored.
 """
 
 from __future__ import annotations

@@ -4,7 +4,10 @@ Key ``<prefix>/YYYY/MM/DD/<contactId>_<timestamp>.json``; body ``{"Version", "AW
 "InitialContactId", "ContactId", "Participants": [{"ParticipantId"}], "Transcript": [item, ...]}``; an item has
 ``AbsoluteTime`` (ISO-8601 UTC, ms), ``Content``, ``ContentType``, ``Id``, ``Type`` (MESSAGE | EVENT |
 ATTACHMENT | ...), ``ParticipantId``, ``DisplayName``, ``ParticipantRole`` (CUSTOMER | AGENT | SYSTEM |
-CUSTOM_BOT | ...), and for attachments ``Attachments``. (NOTES.md §4)
+CUSTOM_BOT | ...), and for attachments ``Attachments``. Item fields: the Amazon Connect Participant Service
+``Item`` (docs.aws.amazon.com/connect-participant/latest/APIReference/API_Item.html); where Connect stores
+the files: Connect console > your instance > Data storage > Chat transcripts
+(docs.aws.amazon.com/connect/latest/adminguide/amazon-connect-instances.html).
 """
 
 from __future__ import annotations

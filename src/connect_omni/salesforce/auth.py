@@ -6,7 +6,9 @@ carries ``access_token`` and ``instance_url``.
 (help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_jwt_flow.htm)
 
 simple-salesforce's own JWT login builds ``https://{domain}.salesforce.com`` hosts, so it cannot target a
-My Domain or a local emulator (NOTES.md §5); the grant is done here with PyJWT and requests.
+My Domain or a local emulator (simple-salesforce 1.12, ``simple_salesforce/login.py`` ``SalesforceLogin``: token URL
+``https://{domain}.salesforce.com/services/oauth2/token``, ``aud`` ``https://{domain}.salesforce.com``); the grant
+is done here with PyJWT and requests.
 """
 
 from __future__ import annotations
