@@ -13,6 +13,22 @@ developer.salesforce.com/docs/service/interaction-service-api):
 * ``GET /services/data/v<NN.N>/query[/]?q=<SOQL>`` over ``CallCenterRoutingMap`` (see :mod:`.soql`).
 * ``/__admin/...`` — control endpoints for another process (see :class:`EmulatorAdminClient`).
 
+Session lifecycle (one Conversation per channel and end user; its MessagingSessions one after the other):
+
+* ``/conversation`` and ``/interactions`` open a MessagingSession when the conversation has no active one, and
+  otherwise answer the active one (Salesforce "Establish a Conversation": "if the API request doesn't find a
+  corresponding messaging session, a new messagingSessionId is returned ... it returns the existing
+  messagingSessionId if one exists"; SCC-AC re-sends an EntryInteraction to get a new session for a re-queued
+  chat, scc-ac/messaging/customize-disconnect-flow).
+* :meth:`SalesforceEmulator.end_session` ends the active session, as an agent's End Chat does in Salesforce.
+  An ended session never becomes active again.
+* After that, what ``/conversation`` answers is not documented beyond the sentence above;
+  :meth:`SalesforceEmulator.set_ended_session_answer` picks a reading: ``new`` (default: a new session),
+  ``omit`` (the conversation identifier without a ``messagingSessionId``) or ``ended`` (the ended session's
+  id), so that callers can be tested against each. ``/interactions`` always lands in an active session (a new
+  one after an end), and ``/route`` of a conversation without an active session is not routed (202,
+  ``success: false``, :data:`NO_ACTIVE_SESSION_REASON`): there is no work item to route.
+
 Connections are HTTP/1.1 and kept alive between requests, as Salesforce's are (every answer has a
 ``Content-Length``; see :class:`localdev._serving.KeepAliveRequestHandler`), so a client's warm path pays no
 handshake here either. TLS uses a throwaway CA made with ``trustme`` at start; its PEM is written to
@@ -73,6 +89,10 @@ INTERACTION_PREFIX = "/api/v1/"
 _QUERY_PATH = re.compile(r"^/services/data/v(?P<version>\d+\.\d)/query/?$")
 MAX_ASSERTION_LIFETIME_S = 300  # Salesforce: exp "within three minutes" recommended; we allow 5 minutes.
 CLOCK_SKEW_S = 30
+#: What ``/conversation`` answers for a conversation whose sessions have all ended (see the module docstring).
+ENDED_SESSION_ANSWERS = ("new", "omit", "ended")
+#: ``reasonForNotRouting`` of ``/route`` for a conversation without an active session (the emulator's wording).
+NO_ACTIVE_SESSION_REASON = "The conversation has no active messaging session to route"
 ADMIN_METHODS = frozenset(
     {
         "register_client",
@@ -82,6 +102,7 @@ ADMIN_METHODS = frozenset(
         "set_routing",
         "set_flow_routing",
         "end_session",
+        "set_ended_session_answer",
         "fail_next",
         "delay",
         "drop_next",
@@ -218,6 +239,7 @@ class SalesforceEmulator:
         self._flow_routing: dict[str, RoutingOutcome] = {}
         self._routing_map: list[dict[str, str | None]] = []
         self._audience: str | None = None
+        self._ended_session_answer = "new"
         # runtime state (cleared by reset())
         self._tokens: dict[str, _Token] = {}
         self._conversations: dict[tuple[str, str], Conversation] = {}
@@ -508,22 +530,68 @@ class SalesforceEmulator:
             self._flow_routing[flow_id] = result
         return result
 
-    def end_session(self, conversation_identifier: str) -> str | None:
-        """End the active MessagingSession of a conversation (the next call opens a new one).
+    def end_session(self, conversation_identifier: str, ended_by: str = "Agent") -> str | None:
+        """End the active MessagingSession of a conversation, as an agent's End Chat does in Salesforce.
+
+        The ended session stays ended; the end user's next interaction opens a new session in the same
+        conversation (see the module docstring for what ``/conversation`` answers meanwhile).
+
+        Parameters
+        ----------
+        conversation_identifier : str
+            The conversation.
+        ended_by : str, optional
+            The ``ParticipantRole`` that ended it (``Agent`` by default).
 
         Returns
         -------
         str or None
             The ended session id, or None when there was no active one.
+
+        Raises
+        ------
+        KeyError
+            Unknown conversation.
+        ValueError
+            ``ended_by`` is not a ParticipantRole.
         """
+        if ended_by not in ("EndUser", "Chatbot", "Agent", "Supervisor", "System"):
+            raise ValueError(f"ended_by must be a ParticipantRole, got {ended_by!r}")
         with self._lock:
             conversation = self._conversations_by_id[conversation_identifier]
-            for session_id in conversation.session_ids:
-                session = self._sessions[session_id]
-                if session.status == "Active":
-                    session.status = "Ended"
-                    return session_id
-        return None
+            session = self._open_session(conversation)
+            if session is None:
+                return None
+            session.status = "Ended"
+            session.ended_at = time.time()
+            session.ended_by = ended_by
+            return session.id
+
+    def set_ended_session_answer(self, answer: str) -> str:
+        """Choose what ``/conversation`` answers for a conversation whose sessions have all ended.
+
+        Parameters
+        ----------
+        answer : {"new", "omit", "ended"}
+            ``new`` (the default): a new MessagingSession; ``omit``: the conversation identifier and no
+            ``messagingSessionId``; ``ended``: the id of the latest, ended session. :meth:`reset` goes back to
+            ``new``.
+
+        Returns
+        -------
+        str
+            The answer now in force.
+
+        Raises
+        ------
+        ValueError
+            Any other value.
+        """
+        if answer not in ENDED_SESSION_ANSWERS:
+            raise ValueError(f"answer must be one of {', '.join(ENDED_SESSION_ANSWERS)}, got {answer!r}")
+        with self._lock:
+            self._ended_session_answer = answer
+        return answer
 
     def set_token_audience(self, audience: str | None) -> None:
         """Expect ``audience`` as the JWT ``aud`` instead of :attr:`base_url`; None goes back to ``base_url``.
@@ -655,7 +723,8 @@ class SalesforceEmulator:
         -------
         dict
             ``conversations``: list of ``{conversationIdentifier, channelAddressIdentifier, endUserSubject,
-            messagingSessionIds}``; ``sessions``: list of ``{id, conversationIdentifier, status}``; ``psrs``:
+            messagingSessionIds}``; ``sessions``: list of ``{id, conversationIdentifier, status, createdAt, endedAt,
+            endedBy}`` (epoch seconds; ``endedAt``/``endedBy`` None while active); ``psrs``:
             list of ``{id, conversationIdentifier, workItemId, routingType, routingCorrelationId, outcome:
             {kind, value}, routingInfo}``; ``history``: conversationIdentifier → list of ConversationEntryHistory
             as received; ``interactions``: conversationIdentifier → list of interactions as received;
@@ -673,7 +742,14 @@ class SalesforceEmulator:
                     for c in self._conversations.values()
                 ],
                 "sessions": [
-                    {"id": s.id, "conversationIdentifier": s.conversation_identifier, "status": s.status}
+                    {
+                        "id": s.id,
+                        "conversationIdentifier": s.conversation_identifier,
+                        "status": s.status,
+                        "createdAt": s.created_at,
+                        "endedAt": s.ended_at,
+                        "endedBy": s.ended_by,
+                    }
                     for s in self._sessions.values()
                 ],
                 "psrs": [
@@ -695,13 +771,15 @@ class SalesforceEmulator:
             }
 
     def reset(self) -> None:
-        """Clear runtime state: conversations, sessions, PSRs, history, tokens, request log and faults.
+        """Clear runtime state: conversations, sessions, PSRs, history, tokens, request log, faults, and the
+        answer to ended sessions (back to ``new``).
 
         Keeps registered clients, channels (their routing goes back to the one given to :meth:`add_channel`),
         flow routing and the routing map.
         """
         self._faults.clear()
         with self._lock:
+            self._ended_session_answer = "new"
             self._flow_routing.clear()
             for channel in self._channels.values():
                 channel.routing = channel.default_routing
@@ -908,13 +986,19 @@ class SalesforceEmulator:
                 self._conversations_by_id[conversation.conversation_identifier] = conversation
             return conversation
 
-    def _active_session(self, conversation: Conversation) -> MessagingSession:
+    def _open_session(self, conversation: Conversation) -> MessagingSession | None:
+        """The conversation's active session, or None."""
         with self._lock:
             for session_id in reversed(conversation.session_ids):
                 session = self._sessions[session_id]
                 if session.status == "Active":
                     return session
-            return self._new_session(conversation)
+            return None
+
+    def _active_session(self, conversation: Conversation) -> MessagingSession:
+        """The active session, or a new one (an inbound interaction of the end user)."""
+        with self._lock:
+            return self._open_session(conversation) or self._new_session(conversation)
 
     def _new_session(self, conversation: Conversation, status: str = "Active") -> MessagingSession:
         with self._lock:
@@ -929,15 +1013,17 @@ class SalesforceEmulator:
         self._channel_for(channel_id, context)
         with self._lock:
             conversation = self._conversation_for(channel_id, subject)
-            session = self._active_session(conversation)
-        return _json(
-            {
-                "conversationIdentifier": conversation.conversation_identifier,
-                "messagingSessionId": session.id,
-                "success": True,
-            },
-            202,
-        )
+            session = self._open_session(conversation)
+            if session is None:
+                answer = self._ended_session_answer if conversation.session_ids else "new"
+                if answer == "new":
+                    session = self._new_session(conversation)
+                elif answer == "ended":
+                    session = self._sessions[conversation.session_ids[-1]]
+        body: dict[str, Any] = {"conversationIdentifier": conversation.conversation_identifier, "success": True}
+        if session is not None:
+            body["messagingSessionId"] = session.id
+        return _json(body, 202)
 
     def _post_interactions(self, request: Request, context: str) -> Response:
         """``POST /api/v1/interactions`` (multipart ``json`` part) → 202 PostInteractionResponse."""
@@ -973,7 +1059,11 @@ class SalesforceEmulator:
                     outcome = self._flow_routing.get(
                         route.flow_id, RoutingOutcome("queue", to_18(str(route.flow_fallback_queue_id)))
                     )
-            session = self._active_session(conversation)
+            session = self._open_session(conversation)
+            if session is None:
+                return _json(
+                    {"success": False, "reasonForNotRouting": NO_ACTIVE_SESSION_REASON, "contextParamMap": {}}, 202
+                )
             if outcome.kind == "not_routed":
                 return _json(
                     {

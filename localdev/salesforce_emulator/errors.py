@@ -34,6 +34,8 @@ MESSAGES: dict[int, str] = {
     10052: 'The "channelAddressIdentifier" field set in post conversation request isn\'t valid.',
     10053: 'The "participants" field set in post conversation request is either invalid or empty.',
     10054: "Invalid subject of participant in conversation request.",
+    10059: "Interaction ID or Message ID is empty.",
+    10060: "Interaction ID and Message ID are mismatched.",
     10065: "Invalid end-user participant details. Conversations with end-users remain open and don't have a leftTime.",
     10066: "Invalid chatbot participant details. leftTime is required for conversations with chatbots when the "
     "conversation is ended.",

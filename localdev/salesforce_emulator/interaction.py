@@ -190,7 +190,8 @@ def check_interactions(data: object) -> tuple[str, str, dict[str, Any]]:
     InteractionError
         10100 no json part, 10028 ``from``, 10027 ``to``, 20003 empty list, 10029 bad interaction list
         (``interactions`` minItems 1 maxItems 1; AbstractInteraction requires ``timestamp`` and
-        ``interactionType``; EntryInteraction requires ``payload``), 10045/10047/10048 bad entry.
+        ``interactionType``; EntryInteraction requires ``payload``), 10059/10060 a Message entry whose id and
+        message id are empty or differ, 10045/10047/10048 bad entry.
     """
     body = require_object(data)
     sender = body.get("from")
@@ -210,9 +211,31 @@ def check_interactions(data: object) -> tuple[str, str, dict[str, Any]]:
     if not isinstance(interaction.get("timestamp"), int):
         raise InteractionError(10029)
     if interaction["interactionType"] == "EntryInteraction":
+        _check_message_ids(interaction.get("payload"))
         _check_entry(interaction.get("payload"))
     _check_routing_attributes(body.get("routingAttributes"))
     return str(to), str(sender), interaction
+
+
+def _check_message_ids(payload: object) -> None:
+    """An EntryInteraction's ``Message`` entry: its id (``payload.id``, the interaction id) and its message's id
+    (``abstractMessage.id``) must both be set and be the same value (ERRORCODES.md 10059 "Interaction ID or
+    Message ID is empty", 10060 "Interaction ID and Message ID are mismatched"; SCC-AC sends one UUID for both).
+
+    Raises
+    ------
+    InteractionError
+        10059 either id empty or missing, 10060 the two differ. Other entry types are left to :func:`_check_entry`.
+    """
+    if not isinstance(payload, dict) or payload.get("entryType") != "Message":
+        return
+    message = payload.get("abstractMessage")
+    interaction_id = payload.get("id")
+    message_id = message.get("id") if isinstance(message, dict) else None
+    if not _non_empty_str(interaction_id) or not _non_empty_str(message_id):
+        raise InteractionError(10059)
+    if interaction_id != message_id:
+        raise InteractionError(10060)
 
 
 @dataclass(frozen=True)

@@ -70,16 +70,24 @@ class MessagingSession:
     conversation_identifier : str
         Owning conversation.
     status : {"Active", "Ended"}
-        ``Active`` until ended through :meth:`SalesforceEmulator.end_session` or created closed by
-        ``/conversationHistory`` EstablishMessagingSession with an endTime.
+        ``Active`` until ended through :meth:`SalesforceEmulator.end_session` (an agent's End Chat) or created
+        closed by ``/conversationHistory`` EstablishMessagingSession with an endTime. An ended session never
+        becomes active again: the next inbound interaction of the end user opens a new session in the same
+        conversation.
     created_at : float
         Epoch seconds.
+    ended_at : float or None
+        Epoch seconds, when ended.
+    ended_by : str or None
+        The ``ParticipantRole`` that ended it (``Agent`` for End Chat, ``EndUser``, ``System``), when ended.
     """
 
     id: str
     conversation_identifier: str
     status: str = "Active"
     created_at: float = field(default_factory=time.time)
+    ended_at: float | None = None
+    ended_by: str | None = None
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from connect_omni.budget import Budget
@@ -24,20 +24,28 @@ class SessionRequest:
 
     ``client_id`` is the ``clientId`` input, else the contact's ``InitialContactId`` (else ``ContactId``):
     the same end user across transfers, so every contact of one chat joins one Conversation.
+
+    ``previous_work_item_id`` is the MessagingSession the contact already holds (its ``workItemId``
+    attribute), set when CreateMessagingSession runs again for a contact that already had a session: a chat
+    re-queued by the disconnect flow, whose session the agent has ended. :func:`open_messaging_session`
+    never answers it back from Establish Conversation (see there).
     """
 
     channel_address_identifier: str
     client_id: str
+    previous_work_item_id: str | None = None
 
     @classmethod
     def from_event(cls, event: ContactFlowEvent) -> SessionRequest:
         """Read and check the inputs of a CreateMessagingSession invocation (see :meth:`from_values`)."""
         contact = event.contact
-        return cls.from_values(
+        request = cls.from_values(
             event.value("channelAddressIdentifier"),
             event.value("clientId"),
             initial_contact_id=contact.initial_contact_id or contact.contact_id,
         )
+        previous = event.value("workItemId")
+        return replace(request, previous_work_item_id=previous) if previous else request
 
     @classmethod
     def from_values(
@@ -96,9 +104,19 @@ def open_messaging_session(
     """Create or reuse the Conversation and MessagingSession of ``request``.
 
     ``conversation`` mode calls Establish Conversation (``POST /conversation``), which adds no message to the
-    transcript; if Salesforce answers without a ``messagingSessionId`` it falls back, in the same invocation,
-    to SCC-AC's way. ``interactions`` mode goes straight to SCC-AC's way: an EntryInteraction with an empty
-    text message (``POST /interactions``), whose ``workItemIds[0]`` is the session.
+    transcript; if Salesforce answers without a ``messagingSessionId``, or with the contact's own
+    ``request.previous_work_item_id`` (the session of a re-queued chat, which the agent ended), it falls back,
+    in the same invocation, to SCC-AC's way. ``interactions`` mode goes straight to SCC-AC's way: an
+    EntryInteraction with an empty text message (``POST /interactions``), whose ``workItemIds[0]`` is the
+    session.
+
+    Salesforce behaviour relied on: one Conversation per channel and end user ("Establish a Conversation",
+    Interaction Service API reference); an end user's interaction lands in the conversation's active
+    MessagingSession and opens a new one when the previous session has ended, which is how SCC-AC gets a new
+    session for a re-queued chat (SCC-AC "customize-disconnect-flow": "the previous messaging session has
+    ended", CreateMessagingSession must run again). Establish Conversation's answer after a session ended is
+    not documented ("returns the existing messagingSessionId if one exists"), so it is not trusted to give a
+    new one to a contact that already had one.
 
     Raises
     ------
@@ -111,14 +129,22 @@ def open_messaging_session(
     conversation_identifier: str | None = None
     if mode == "conversation":
         established = client.establish_conversation(request.channel_address_identifier, request.client_id, budget)
-        if established.messaging_session_id:
-            return MessagingSession(established.conversation_identifier, established.messaging_session_id)
+        session_id = established.messaging_session_id
+        if session_id and session_id != request.previous_work_item_id:
+            return MessagingSession(established.conversation_identifier, session_id)
         conversation_identifier = established.conversation_identifier
         count("SessionFallbackToInteraction")
-        logger.warning(
-            "Establish Conversation returned no messagingSessionId; sending an EntryInteraction",
-            extra={"conversation_identifier": conversation_identifier},
-        )
+        if session_id:
+            logger.warning(
+                "Establish Conversation answered the contact's previous MessagingSession, which has ended; "
+                "sending an EntryInteraction for a new one",
+                extra={"conversation_identifier": conversation_identifier, "previous_work_item_id": session_id},
+            )
+        else:
+            logger.warning(
+                "Establish Conversation returned no messagingSessionId; sending an EntryInteraction",
+                extra={"conversation_identifier": conversation_identifier},
+            )
     sent = client.send_entry_interaction(request.channel_address_identifier, request.client_id, budget)
     if not sent.work_item_ids or not _SALESFORCE_ID.match(sent.work_item_ids[0]):
         raise SalesforceError("POST /api/v1/interactions", status=202, detail="no MessagingSession id in workItemIds")
@@ -126,5 +152,10 @@ def open_messaging_session(
         logger.warning(
             "Salesforce answered two conversation identifiers; using the interaction's",
             extra={"conversation_identifier": sent.conversation_identifier},
+        )
+    if request.previous_work_item_id and sent.work_item_ids[0] == request.previous_work_item_id:
+        # An interaction only lands in an active session: Salesforce kept the contact's session open.
+        logger.info(
+            "The contact's MessagingSession is still active; reusing it", extra={"work_item_id": sent.work_item_ids[0]}
         )
     return MessagingSession(sent.conversation_identifier, sent.work_item_ids[0])

@@ -126,6 +126,31 @@ def test_conversation_without_session_falls_back_to_entry_interaction(rsps, cont
     assert len(calls_to(rsps, scrt("/interactions"))) == 1
 
 
+def test_requeued_contact_never_gets_its_ended_session_back(rsps, context):
+    # Given a re-queued contact (workItemId = its session, ended by the agent) and an Establish Conversation
+    # that answers that ended session
+    rsps.add(
+        responses.POST,
+        scrt("/conversation"),
+        status=202,
+        json={"conversationIdentifier": CONVERSATION_ID, "messagingSessionId": SESSION_ID},
+    )
+    rsps.add(
+        responses.POST,
+        scrt("/interactions"),
+        status=202,
+        json={"conversationIdentifier": CONVERSATION_ID, "workItemIds": ["0Mw5g000000NewSCAK"]},
+    )
+    event = load_event("create_messaging_session.json")
+    event["Details"]["ContactData"]["Attributes"]["workItemId"] = SESSION_ID
+    # When CreateMessagingSession runs again
+    answer = create_messaging_session.lambda_handler(event, context)
+    # Then the EntryInteraction's new session, in the same conversation
+    assert (answer["conversationIdentifier"], answer["workItemId"]) == (CONVERSATION_ID, "0Mw5g000000NewSCAK")
+    assert len(calls_to(rsps, scrt("/conversation"))) == 1
+    assert len(calls_to(rsps, scrt("/interactions"))) == 1
+
+
 def test_warmup_answers_empty_without_calls(rsps, context):
     assert create_messaging_session.lambda_handler(load_event("warmup.json"), context) == {}
     assert routing.lambda_handler(load_event("warmup.json"), context) == {}

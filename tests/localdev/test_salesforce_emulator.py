@@ -197,6 +197,100 @@ def test_ended_session_is_replaced(standins: Standins, http: requests.Session, h
     assert again["messagingSessionId"] != body["messagingSessionId"]
 
 
+def test_end_session_records_who_and_when_and_never_reopens(
+    standins: Standins, http: requests.Session, headers: Headers
+) -> None:
+    sf = standins.salesforce
+    body = _conversation(standins, http, headers).json()
+    before = time.time()
+    assert sf.end_session(body["conversationIdentifier"]) == body["messagingSessionId"]
+    assert sf.end_session(body["conversationIdentifier"]) is None  # nothing active any more
+    (session,) = sf.state["sessions"]
+    assert (session["status"], session["endedBy"]) == ("Ended", "Agent")
+    assert session["endedAt"] >= before
+    with pytest.raises(ValueError, match="ParticipantRole"):
+        sf.end_session(body["conversationIdentifier"], ended_by="Nobody")
+
+
+@pytest.mark.parametrize(
+    ("answer", "session"),
+    [("new", "new"), ("omit", None), ("ended", "ended")],
+)
+def test_conversation_answer_after_the_session_ended(
+    standins: Standins, http: requests.Session, headers: Headers, answer: str, session: str | None
+) -> None:
+    # Given a conversation whose only session an agent ended
+    sf = standins.salesforce
+    first = _conversation(standins, http, headers).json()
+    sf.end_session(first["conversationIdentifier"])
+    sf.set_ended_session_answer(answer)
+    # When the end user's conversation is established again
+    again = _conversation(standins, http, headers)
+    # Then the same conversation, and the session of the chosen reading
+    assert again.status_code == 202
+    body = again.json()
+    assert body["conversationIdentifier"] == first["conversationIdentifier"]
+    sessions = {s["id"]: s["status"] for s in sf.state["sessions"]}
+    if session is None:
+        assert "messagingSessionId" not in body and len(sessions) == 1
+    elif session == "ended":
+        assert body["messagingSessionId"] == first["messagingSessionId"]
+        assert sessions == {first["messagingSessionId"]: "Ended"}
+    else:
+        assert body["messagingSessionId"] != first["messagingSessionId"]
+        assert sessions[body["messagingSessionId"]] == "Active"
+    # a brand-new conversation always gets its first session, whatever the reading
+    assert "messagingSessionId" in _conversation(standins, http, headers, subject="someone-new").json()
+
+
+def test_set_ended_session_answer_checks_and_resets(standins: Standins) -> None:
+    sf = standins.salesforce
+    with pytest.raises(ValueError, match="new, omit, ended"):
+        sf.set_ended_session_answer("maybe")
+    assert sf.set_ended_session_answer("omit") == "omit"
+    sf.reset()
+    assert sf._ended_session_answer == "new"
+
+
+def test_interactions_after_the_session_ended_open_a_new_one(
+    standins: Standins, http: requests.Session, headers: Headers
+) -> None:
+    sf = standins.salesforce
+    sf.set_ended_session_answer("ended")  # even when /conversation would answer the ended session
+    first = _conversation(standins, http, headers).json()
+    sf.end_session(first["conversationIdentifier"])
+    response = http.post(
+        f"{sf.base_url}/api/v1/interactions",
+        files={"json": (None, json.dumps(_interaction_json(standins)), "application/json")},
+        headers=headers(),
+        timeout=5,
+    )
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert body["conversationIdentifier"] == first["conversationIdentifier"]
+    (new_session,) = body["workItemIds"]
+    assert new_session != first["messagingSessionId"]
+    statuses = {s["id"]: s["status"] for s in sf.state["sessions"]}
+    assert statuses == {first["messagingSessionId"]: "Ended", new_session: "Active"}
+    (conversation,) = sf.state["conversations"]
+    assert conversation["messagingSessionIds"] == [first["messagingSessionId"], new_session]
+
+
+def test_route_without_an_active_session_is_not_routed(
+    standins: Standins, http: requests.Session, headers: Headers
+) -> None:
+    sf = standins.salesforce
+    first = _conversation(standins, http, headers).json()
+    sf.end_session(first["conversationIdentifier"])
+    response = _route(
+        standins, http, headers, {"conversationIdentifier": first["conversationIdentifier"], "routingType": "Initial"}
+    )
+    assert response.status_code == 202
+    body = response.json()
+    assert body["success"] is False and "no active messaging session" in body["reasonForNotRouting"]
+    assert sf.state["psrs"] == [] and len(sf.state["sessions"]) == 1  # routing opens no session
+
+
 @pytest.mark.parametrize(
     ("override", "code", "status"),
     [
@@ -323,6 +417,9 @@ def test_interactions_multipart_creates_session_shared_with_conversation(
         (lambda d: d.pop("from"), 10028),
         (lambda d: d.update(to=str(uuid.uuid4())), 10017),
         (lambda d: d["interactions"][0]["payload"]["abstractMessage"].update(messageType="Bogus"), 10047),
+        (lambda d: d["interactions"][0]["payload"]["abstractMessage"].update(id=str(uuid.uuid4())), 10060),
+        (lambda d: d["interactions"][0]["payload"].update(id=""), 10059),
+        (lambda d: d["interactions"][0]["payload"]["abstractMessage"].pop("id"), 10059),
     ],
 )
 def test_interactions_errors(
@@ -337,6 +434,7 @@ def test_interactions_errors(
         timeout=5,
     )
     assert (response.status_code, response.json()["code"]) == (400, code)
+    assert standins.salesforce.state["sessions"] == []  # a refused interaction opens nothing
 
 
 # ---------------------------------------------------------------- /route

@@ -125,3 +125,25 @@ def test_a_warm_up_ping_consumes_the_cold_start(monkeypatch, fresh_container_clo
 
     before = time.monotonic()
     assert Budget.from_context(EightSecondsLeft(), 600, init_s).deadline >= before + 7.4
+
+
+def test_empty_entry_interaction_uses_one_uuid_for_the_entry_and_its_message() -> None:
+    # Salesforce error 10060 "Interaction ID and Message ID are mismatched" refuses two different ones
+    import uuid
+
+    from connect_omni.models.salesforce import empty_entry_interaction
+
+    first = empty_entry_interaction(CHANNEL, "client-1", 1_700_000_000_000)
+    second = empty_entry_interaction(CHANNEL, "client-1", 1_700_000_000_000)
+    payload = first["interactions"][0]["payload"]
+    assert payload["id"] == payload["abstractMessage"]["id"]
+    assert uuid.UUID(payload["id"]).version == 4
+    assert second["interactions"][0]["payload"]["id"] != payload["id"]  # a new one per interaction
+
+
+def test_session_request_keeps_the_contacts_previous_work_item() -> None:
+    event = load_event("create_messaging_session.json")
+    assert SessionRequest.from_event(ContactFlowEvent.parse(event)).previous_work_item_id is None
+    event["Details"]["ContactData"]["Attributes"]["workItemId"] = " 0Mw5g000000AbCdCAK "
+    request = SessionRequest.from_event(ContactFlowEvent.parse(event))
+    assert request.previous_work_item_id == "0Mw5g000000AbCdCAK"

@@ -50,13 +50,18 @@ def empty_entry_interaction(channel_address_identifier: str, client_id: str, tim
     """``InteractionRequestJson`` carrying SCC-AC's session-creating EntryInteraction.
 
     One ``EntryInteraction`` whose payload is a ``Message`` entry with a ``StaticContentMessage`` of
-    ``formatType`` Text and empty text, from the end user ``client_id`` to the channel.
+    ``formatType`` Text and empty text, from the end user ``client_id`` to the channel. The entry id
+    (``payload.id``) and the message id (``abstractMessage.id``) are one and the same UUID, as SCC-AC sends
+    them: Salesforce refuses two different ones with error 10060 "Interaction ID and Message ID are
+    mismatched" (and empty ones with 10059; Interaction Service API error codes, salesforce-misc/
+    interaction-service-apis ``ERRORCODES.md``).
 
     Parameters
     ----------
     timestamp_ms:
         Interaction timestamp, Unix epoch milliseconds.
     """
+    interaction_id = str(uuid.uuid4())
     return {
         "to": channel_address_identifier,
         "from": client_id,
@@ -65,11 +70,11 @@ def empty_entry_interaction(channel_address_identifier: str, client_id: str, tim
                 "timestamp": timestamp_ms,
                 "interactionType": "EntryInteraction",
                 "payload": {
-                    "id": str(uuid.uuid4()),
+                    "id": interaction_id,
                     "entryType": "Message",
                     "abstractMessage": {
                         "messageType": "StaticContentMessage",
-                        "id": str(uuid.uuid4()),
+                        "id": interaction_id,
                         "staticContent": {"formatType": "Text", "text": ""},
                     },
                 },
