@@ -8,7 +8,8 @@ developer.salesforce.com/docs/service/interaction-service-api):
   ``sub`` user name, ``aud`` = :attr:`SalesforceEmulator.base_url`, ``exp`` at most 5 minutes ahead).
 * ``POST /api/v1/conversation`` (PostConversationRequest), ``/api/v1/interactions`` (multipart, ``json`` part,
   InteractionRequestJson), ``/api/v1/route`` (PostRouteRequest), ``/api/v1/conversationHistory``
-  (AddConversationHistoryRequest) — all answer 202 on success and ``{"code", "message"}`` errors.
+  (AddConversationHistoryRequest), ``DELETE /api/v1/route`` (DeleteRouteRequest: cancels the conversation's
+  pending PSR) — all answer 202 on success and ``{"code", "message"}`` errors.
 * ``GET /api/v1/conversationEntry`` (GetConversationEntriesRequest) — read-only, 200.
 * ``GET /services/data/v<NN.N>/query[/]?q=<SOQL>`` over ``CallCenterRoutingMap`` (see :mod:`.soql`).
 * ``/__admin/...`` — control endpoints for another process (see :class:`EmulatorAdminClient`).
@@ -106,6 +107,10 @@ ADMIN_METHODS = frozenset(
         "fail_next",
         "delay",
         "drop_next",
+        "trickle",
+        "late_commit",
+        "accept_work",
+        "psr_counts",
         "revoke_tokens",
         "clear_faults",
         "reset",
@@ -612,6 +617,9 @@ class SalesforceEmulator:
         times: int | None = 1,
         body: Any = None,
         headers: dict[str, str] | None = None,
+        *,
+        method: str | None = None,
+        content_type: str = "text/plain",
     ) -> None:
         """Answer the next ``times`` requests under ``path`` with ``status`` instead of handling them.
 
@@ -629,8 +637,23 @@ class SalesforceEmulator:
             (``code`` = ``status``).
         headers : dict, optional
             Extra response headers, e.g. ``{"Retry-After": "1"}``.
+        method : str, optional
+            Only requests with this method (``POST``, ``DELETE``...); any by default.
+        content_type : str, optional
+            Media type of a str/bytes ``body``, e.g. ``text/html`` for a gateway's error page.
         """
-        self._faults.add(Fault("fail", path, times, status=status, body=body, headers=dict(headers or {})))
+        self._faults.add(
+            Fault(
+                "fail",
+                path,
+                times,
+                status=status,
+                body=body,
+                headers=dict(headers or {}),
+                method=method,
+                content_type=content_type,
+            )
+        )
 
     def delay(self, path: str, seconds: float, times: int | None = None) -> None:
         """Delay responses under ``path`` by ``seconds`` (then answer normally).
@@ -647,9 +670,110 @@ class SalesforceEmulator:
         """
         self._faults.add(Fault("delay", path, times, seconds=seconds))
 
-    def drop_next(self, path: str, times: int | None = 1) -> None:
-        """Close the connection without any response for the next ``times`` requests under ``path``."""
-        self._faults.add(Fault("drop", path, times))
+    def drop_next(self, path: str, times: int | None = 1, *, method: str | None = None) -> None:
+        """Close the connection without any response for the next ``times`` requests under ``path`` (the request
+        is not handled: nothing is recorded in the org)."""
+        self._faults.add(Fault("drop", path, times, method=method))
+
+    def trickle(
+        self,
+        path: str,
+        bytes_per_s: float = 8.0,
+        times: int | None = 1,
+        *,
+        status: int = 200,
+        body: Any = None,
+        content_type: str = "application/json",
+        method: str | None = None,
+    ) -> None:
+        """Send the answers of the next ``times`` requests under ``path`` slowly, ``bytes_per_s`` at a time.
+
+        The request is handled (its records are made) and the real answer trickles out, with its
+        ``Content-Length``; with ``body`` that body is sent (with ``status``) instead. A client whose read timeout
+        only bounds the gap between bytes waits for the whole answer.
+        """
+        self._faults.add(
+            Fault(
+                "trickle",
+                path,
+                times,
+                status=status,
+                body=body,
+                bytes_per_s=bytes_per_s,
+                content_type=content_type,
+                method=method,
+            )
+        )
+
+    def late_commit(
+        self,
+        path: str,
+        then: str = "drop",
+        times: int | None = 1,
+        *,
+        seconds: float = 3600.0,
+        status: int = 504,
+        body: Any = None,
+        content_type: str = "text/html",
+        method: str | None = "POST",
+    ) -> None:
+        """Do the work of the next ``times`` requests under ``path``, then never give the client its answer.
+
+        Parameters
+        ----------
+        then : {"drop", "hang", "fail"}
+            ``drop``: close the connection after the records are made; ``hang``: hold the connection ``seconds``
+            (stop() ends it), then close it; ``fail``: answer ``status`` with ``body`` (default an HTML gateway
+            page) as a proxy that timed out in front of a server that finished.
+        method : str, optional
+            ``POST`` by default (so that a client's ``DELETE /route`` is not affected); None for any.
+        """
+        if then not in ("drop", "hang", "fail"):
+            raise ValueError("then must be drop, hang or fail")
+        self._faults.add(
+            Fault(
+                "commit",
+                path,
+                times,
+                then=then,  # type: ignore[arg-type]
+                seconds=seconds,
+                status=status,
+                body=body if body is not None or then != "fail" else _GATEWAY_PAGE,
+                content_type=content_type,
+                method=method,
+            )
+        )
+
+    def accept_work(self, conversation_identifier: str) -> list[str]:
+        """An agent accepts the conversation's pending work: Omni-Channel deletes its PSRs ("Omni-Channel deletes
+        the PendingServiceRouting after Agent accepts the work", Omni-Channel Developer Guide, Expected Behavior
+        for External Routing). A later ``DELETE /route`` then finds nothing to cancel.
+
+        Returns
+        -------
+        list of str
+            The ids of the PSRs accepted.
+        """
+        with self._lock:
+            accepted = []
+            for psr in self._psrs.values():
+                if psr.conversation_identifier == conversation_identifier and psr.status == "Pending":
+                    psr.status = "Accepted"
+                    accepted.append(psr.id)
+            return accepted
+
+    def psr_counts(self) -> dict[str, dict[str, int]]:
+        """PSRs made and not cancelled (pending or accepted), per conversation identifier and routing type.
+
+        More than one for a (conversation, routing type) is a duplicate routing: two offers of one chat.
+        """
+        counts: dict[str, dict[str, int]] = {}
+        with self._lock:
+            for psr in self._psrs.values():
+                if psr.status != "Deleted":
+                    by_type = counts.setdefault(psr.conversation_identifier, {})
+                    by_type[psr.routing_type] = by_type.get(psr.routing_type, 0) + 1
+        return counts
 
     def clear_faults(self) -> None:
         """Remove all injected faults."""
@@ -726,8 +850,9 @@ class SalesforceEmulator:
             messagingSessionIds}``; ``sessions``: list of ``{id, conversationIdentifier, status, createdAt, endedAt,
             endedBy}`` (epoch seconds; ``endedAt``/``endedBy`` None while active); ``psrs``:
             list of ``{id, conversationIdentifier, workItemId, routingType, routingCorrelationId, outcome:
-            {kind, value}, routingInfo}``; ``history``: conversationIdentifier → list of ConversationEntryHistory
-            as received; ``interactions``: conversationIdentifier → list of interactions as received;
+            {kind, value}, routingInfo, status}`` (``Pending`` | ``Deleted`` | ``Accepted``); ``history``:
+            conversationIdentifier → list of ConversationEntryHistory as received; ``interactions``:
+            conversationIdentifier → list of interactions as received;
             ``routingMap``: list of CallCenterRoutingMap records; ``tokens``: number of valid tokens.
         """
         with self._lock:
@@ -761,6 +886,7 @@ class SalesforceEmulator:
                         "routingCorrelationId": p.routing_correlation_id,
                         "outcome": {"kind": p.outcome.kind, "value": p.outcome.value},
                         "routingInfo": p.routing_info,
+                        "status": p.status,
                     }
                     for p in self._psrs.values()
                 ],
@@ -807,7 +933,7 @@ class SalesforceEmulator:
         )
         with self._lock:
             self._log.append(record)
-        delay, fault = self._faults.take(request.path)
+        delay, fault = self._faults.take(request.path, request.method)
         if delay:
             record.fault = "delay"
             if self._stopping.wait(delay):
@@ -815,17 +941,51 @@ class SalesforceEmulator:
         if fault is not None and fault.kind == "drop":
             record.fault = "drop"
             _drop_connection(environ)
-        if fault is not None:
+        if fault is not None and fault.kind == "fail":
             record.fault = "fail"
             response = _fault_response(fault)
         else:
-            try:
-                response = self._dispatch(request)
-            except Exception:
-                logger.exception("emulator error on %s %s", request.method, request.path)
-                response = _json(InteractionError(500, 500).body(), 500)
+            response = self._handle(request)
+        if fault is not None and fault.kind == "commit":
+            record.fault = "late-commit"
+            record.status = response.status_code  # what the org did; the client never learns it
+            if fault.then == "fail":
+                response = _fault_response(fault)
+            else:
+                if fault.then == "hang":
+                    self._stopping.wait(fault.seconds)
+                _drop_connection(environ)
+        if fault is not None and fault.kind == "trickle":
+            record.fault = "trickle"
+            if fault.body is not None:
+                response = _fault_response(fault)
+            response = self._trickling(response, fault.bytes_per_s)
         record.status = response.status_code
         return response(environ, start_response)
+
+    def _handle(self, request: Request) -> Response:
+        try:
+            return self._dispatch(request)
+        except Exception:
+            logger.exception("emulator error on %s %s", request.method, request.path)
+            return _json(InteractionError(500, 500).body(), 500)
+
+    def _trickling(self, response: Response, bytes_per_s: float) -> Response:
+        """The same answer, its body sent a few bytes at a time (``Content-Length`` kept, so the client waits)."""
+        data = response.get_data()
+        step = max(1, int(bytes_per_s / 4))
+        pause = step / bytes_per_s
+        stopping = self._stopping
+
+        def chunks():
+            for start in range(0, len(data), step):
+                if start and stopping.wait(pause):
+                    return
+                yield data[start : start + step]
+
+        headers = Headers(response.headers)
+        headers["Content-Length"] = str(len(data))
+        return Response(chunks(), status=response.status_code, headers=headers, direct_passthrough=True)
 
     def _dispatch(self, request: Request) -> Response:
         path = request.path
@@ -840,6 +1000,7 @@ class SalesforceEmulator:
             ("POST", "/api/v1/route"): self._route,
             ("POST", "/api/v1/conversationHistory"): self._conversation_history,
             ("GET", "/api/v1/conversationEntry"): self._conversation_entries,
+            ("DELETE", "/api/v1/route"): self._delete_route,
         }
         handler = handlers.get((request.method, path))
         if handler is None:
@@ -1096,6 +1257,32 @@ class SalesforceEmulator:
             202,
         )
 
+    def _delete_route(self, request: Request, context: str) -> Response:
+        """``DELETE /api/v1/route`` (DeleteRouteRequest) → 202 DeleteRouteResponse ``{"success"}``: cancels the
+        conversation's pending PSRs; ``success: false`` when there was none (never made, already cancelled, or
+        the work was accepted and Omni-Channel deleted the PSR)."""
+        data = request.environ["emulator.body"]
+        if not isinstance(data, dict) or not data:
+            raise InteractionError(10100)
+        identifier = data.get("conversationIdentifier")
+        if not isinstance(identifier, str) or not identifier.strip():
+            raise InteractionError(10018)
+        reason = data.get("cancelReason")
+        if reason is not None and reason not in CANCEL_REASONS:
+            raise InteractionError(10089)
+        with self._lock:
+            conversation = self._conversations_by_id.get(identifier)
+        if conversation is None:
+            raise InteractionError(10018)
+        self._channel_for(conversation.channel_address_identifier, context)
+        with self._lock:
+            cancelled = 0
+            for psr in self._psrs.values():
+                if psr.conversation_identifier == identifier and psr.status == "Pending":
+                    psr.status = "Deleted"
+                    cancelled += 1
+        return _json({"success": cancelled > 0}, 202)
+
     def _conversation_history(self, request: Request, context: str) -> Response:
         """``POST /api/v1/conversationHistory`` → 202 AddConversationHistoryResponse."""
         history = check_history(
@@ -1246,7 +1433,16 @@ def _fault_response(fault: Fault) -> Response:
     if isinstance(body, dict | list):
         return _json(body, fault.status, fault.headers)
     data = body.encode() if isinstance(body, str) else bytes(body)
-    return Response(data, status=fault.status, headers=fault.headers, mimetype="text/plain")
+    return Response(data, status=fault.status, headers=fault.headers, content_type=fault.content_type)
+
+
+#: What a gateway in front of a server answers when it gave up waiting (for ``late_commit(then="fail")``).
+_GATEWAY_PAGE = (
+    "<html><head><title>504 Gateway Time-out</title></head><body><center><h1>504 Gateway Time-out</h1>"
+    "</center></body></html>"
+)
+#: DeleteRouteRequest.cancelReason (CancelReason enum, inbound-interaction-api.yaml).
+CANCEL_REASONS = ("Unknown", "Unavailable", "Decline", "Cancel")
 
 
 def _drop_connection(environ: dict[str, Any]) -> None:

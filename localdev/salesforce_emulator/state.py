@@ -126,6 +126,10 @@ class PendingServiceRouting:
         Where it landed.
     routing_info : dict or None
         The request's ``routingInfo``.
+    status : {"Pending", "Deleted", "Accepted"}
+        ``Pending`` while waiting for an agent; ``Deleted`` after ``DELETE /route`` cancelled it; ``Accepted``
+        once an agent accepted the work (Omni-Channel then deletes the PSR: "Expected Behavior for External
+        Routing for Omni-Channel", Omni-Channel Developer Guide), so a later ``DELETE /route`` finds nothing.
     """
 
     id: str
@@ -135,6 +139,7 @@ class PendingServiceRouting:
     routing_correlation_id: str
     outcome: RoutingOutcome
     routing_info: dict[str, Any] | None
+    status: str = "Pending"
 
 
 @dataclass
@@ -155,7 +160,8 @@ class RecordedRequest:
     status : int or None
         Status answered; None while in flight or when the connection was dropped.
     fault : str or None
-        ``"fail"``, ``"drop"``, ``"delay"`` when an injected fault acted on the request.
+        ``"fail"``, ``"drop"``, ``"delay"``, ``"trickle"`` or ``"late-commit"`` when an injected fault acted on the
+        request.
     time : float
         Epoch seconds at arrival.
     """
@@ -183,36 +189,59 @@ class RecordedRequest:
         }
 
 
+FaultKind = Literal["fail", "delay", "drop", "trickle", "commit"]
+
+
 @dataclass
 class Fault:
     """An injected fault.
 
     Attributes
     ----------
-    kind : {"fail", "delay", "drop"}
-        Answer ``status``/``body``/``headers``; sleep ``seconds`` then answer normally; or close the socket
-        without an answer.
+    kind : {"fail", "delay", "drop", "trickle", "commit"}
+        ``fail``: answer ``status``/``body``/``headers`` instead of handling the request (nothing is done).
+        ``delay``: sleep ``seconds``, then handle and answer normally. ``drop``: close the socket without an
+        answer (nothing is done). ``trickle``: handle the request, then send the answer (or ``body`` with
+        ``status`` when a body is given) at ``bytes_per_s``. ``commit``: a *late commit*: handle the request (the
+        records are made), then, as ``then`` says, close the socket (``drop``), hold it ``seconds`` and close it
+        (``hang``), or answer ``status``/``body`` as a gateway would (``fail``).
     path_prefix : str
         Applies to requests whose path starts with it.
     remaining : int or None
         Requests left to affect; None = all.
     status : int
-        For ``fail``.
+        For ``fail`` (and ``commit`` with ``then="fail"``, and ``trickle`` with a ``body``).
     body : Any
-        For ``fail``: dict/list → JSON, str/bytes → sent as is; None → a default JSON body.
+        dict/list → JSON, str/bytes → sent as is; None → a default JSON body (``fail``) or the real answer.
     headers : dict of str to str
-        For ``fail``: extra response headers (e.g. ``Retry-After``).
+        Extra response headers (e.g. ``Retry-After``).
     seconds : float
-        For ``delay``.
+        For ``delay`` and ``commit`` with ``then="hang"``.
+    method : str or None
+        Only requests with this HTTP method (e.g. ``POST``); None = any.
+    content_type : str
+        Media type of a str/bytes ``body`` (e.g. ``text/html`` for a gateway's error page).
+    bytes_per_s : float
+        For ``trickle``.
+    then : {"drop", "hang", "fail"}
+        For ``commit``.
     """
 
-    kind: Literal["fail", "delay", "drop"]
+    kind: FaultKind
     path_prefix: str
     remaining: int | None
     status: int = 503
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    method: str | None = None
+    content_type: str = "text/plain"
+    bytes_per_s: float = 8.0
+    then: Literal["drop", "hang", "fail"] = "drop"
+
+    def applies_to(self, method: str, path: str) -> bool:
+        """Tell whether the fault matches a request."""
+        return path.startswith(self.path_prefix) and (self.method is None or self.method.upper() == method.upper())
 
 
 class FaultInjector:
@@ -245,25 +274,27 @@ class FaultInjector:
         with self._lock:
             self._faults.clear()
 
-    def take(self, path: str) -> tuple[float, Fault | None]:
+    def take(self, path: str, method: str = "POST") -> tuple[float, Fault | None]:
         """Consume the faults that apply to a request.
 
         Parameters
         ----------
         path : str
             Request path.
+        method : str
+            Request method.
 
         Returns
         -------
         (float, Fault or None)
-            Total delay in seconds from every matching ``delay`` fault, and the first matching ``fail`` or
-            ``drop`` fault. Each consumed fault's ``remaining`` drops by one; exhausted faults are removed.
+            Total delay in seconds from every matching ``delay`` fault, and the first matching fault of another
+            kind. Each consumed fault's ``remaining`` drops by one; exhausted faults are removed.
         """
         delay = 0.0
         terminal: Fault | None = None
         with self._lock:
             for fault in list(self._faults):
-                if not path.startswith(fault.path_prefix):
+                if not fault.applies_to(method, path):
                     continue
                 if fault.kind == "delay":
                     delay += fault.seconds
