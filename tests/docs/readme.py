@@ -41,7 +41,7 @@ def tables(body: str) -> list[list[list[str]]]:
     current: list[list[str]] = []
     for line in [*body.splitlines(), ""]:
         if line.startswith("|"):
-            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            cells = [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line.strip().strip("|"))]
             if not all(re.fullmatch(r":?-{3,}:?", c) for c in cells):
                 current.append(cells)
         elif current:
