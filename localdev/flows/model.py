@@ -1,23 +1,20 @@
-"""Shared helpers: load flow JSON, decide its flow type, walk its transitions.
+"""What every flow tool shares: flow types, transitions, Lambda function names, generated-file writing.
 
 Flow language reference: https://docs.aws.amazon.com/connect/latest/APIReference/flow-language.html
 (top level ``Version``/``StartAction``/``Metadata``/``Actions``) and
 https://docs.aws.amazon.com/connect/latest/APIReference/flow-language-actions.html (each action's
 ``Identifier``/``Type``/``Parameters``/``Transitions``).
 
-Flow type
----------
-The flow type (the ``Type`` of ``AWS::Connect::ContactFlow``, or ``MODULE`` for
-``AWS::Connect::ContactFlowModule``) is taken from ``Metadata.type`` when present, accepting both the
-console's camelCase spelling (``contactFlow``, ``agentTransfer``, ``queueTransfer``, ``customerQueue``,
-``module`` ...) and the API's spelling (``CONTACT_FLOW``, ``AGENT_TRANSFER`` ...). Without it the file
-name decides: ``*agent-transfer*`` -> AGENT_TRANSFER, ``*queue-transfer*`` -> QUEUE_TRANSFER,
-``*customer-queue*`` -> CUSTOMER_QUEUE, ``*module*`` -> MODULE, anything else -> CONTACT_FLOW.
+Flow types are spelled as the Connect API spells them (``ContactFlowType`` of CreateContactFlow,
+https://docs.aws.amazon.com/connect/latest/APIReference/API_CreateContactFlow.html), plus ``MODULE`` for a flow
+module (``AWS::Connect::ContactFlowModule``). Where a flow's type comes from is decided by
+:mod:`localdev.flows.sources`; the console's ``Metadata.type`` spelling (``contactFlow``, ``agentWhisper`` ...) and
+file names are mapped here.
 """
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -38,9 +35,18 @@ FLOW_TYPES = (
     "CAMPAIGN",
     "MODULE",
 )
+"""CreateContactFlow ``Type`` values, and ``MODULE``."""
 
-_METADATA_TYPES = {
+WHISPER_TYPES = frozenset({"CUSTOMER_WHISPER", "AGENT_WHISPER", "OUTBOUND_WHISPER"})
+HOLD_TYPES = frozenset({"CUSTOMER_HOLD", "AGENT_HOLD"})
+TRANSFER_TYPES = frozenset({"AGENT_TRANSFER", "QUEUE_TRANSFER"})
+
+CHANNELS = ("VOICE", "CHAT", "TASK", "EMAIL")
+"""``$.Channel`` values (contact ``Channel``, https://docs.aws.amazon.com/connect/latest/APIReference/API_Contact.html)."""
+
+_TYPE_KEYS = {
     "contactflow": "CONTACT_FLOW",
+    "inbound": "CONTACT_FLOW",
     "customerqueue": "CUSTOMER_QUEUE",
     "customerhold": "CUSTOMER_HOLD",
     "customerwhisper": "CUSTOMER_WHISPER",
@@ -55,40 +61,43 @@ _METADATA_TYPES = {
     "contactflowmodule": "MODULE",
 }
 
-_FILENAME_TYPES = (
-    ("agent-transfer", "AGENT_TRANSFER"),
-    ("queue-transfer", "QUEUE_TRANSFER"),
-    ("customer-queue", "CUSTOMER_QUEUE"),
+#: file-name fragments (lower case, without ``-_ .``) -> flow type, first match wins; the last resort of
+#: :func:`localdev.flows.sources.read_path` when nothing in the file says the type
+FILENAME_TYPES: tuple[tuple[str, str], ...] = (
+    ("agenttransfer", "AGENT_TRANSFER"),
+    ("queuetransfer", "QUEUE_TRANSFER"),
+    ("customerqueue", "CUSTOMER_QUEUE"),
+    ("customerhold", "CUSTOMER_HOLD"),
+    ("agenthold", "AGENT_HOLD"),
+    ("customerwhisper", "CUSTOMER_WHISPER"),
+    ("outboundwhisper", "OUTBOUND_WHISPER"),
+    ("agentwhisper", "AGENT_WHISPER"),
+    ("whisper", "AGENT_WHISPER"),
     ("module", "MODULE"),
 )
 
 
-def default_flow_files() -> list[Path]:
-    """Return the shipped flows, ``contact_flows/*.json`` sorted by name."""
-    return sorted(FLOWS_DIR.glob("*.json"))
+def normalise_flow_type(raw: object) -> str | None:
+    """Map ``CONTACT_FLOW``, ``contactFlow``, ``agent-whisper`` ... to a :data:`FLOW_TYPES` value (None if unknown)."""
+    if not isinstance(raw, str):
+        return None
+    key = re.sub(r"[\s_\-]", "", raw).lower()
+    return _TYPE_KEYS.get(key)
+
+
+def flow_type_from_filename(filename: str | Path) -> str | None:
+    """Guess a flow type from a file name (see :data:`FILENAME_TYPES`); None when nothing matches."""
+    key = re.sub(r"[\s_\-.]", "", Path(filename).name).lower()
+    return next((ftype for part, ftype in FILENAME_TYPES if part in key), None)
 
 
 def flow_type(flow: dict[str, Any], filename: str | None = None) -> str:
-    """Return the flow type (one of :data:`FLOW_TYPES`) of a parsed flow.
-
-    Parameters
-    ----------
-    flow : dict
-        Parsed flow JSON.
-    filename : str, optional
-        Used only when ``Metadata.type`` is absent or unknown (see the module docstring).
-    """
+    """Return the flow type of a parsed Flow language document: ``Metadata.type``, else the file name, else
+    ``CONTACT_FLOW``. Sources that carry a type outside the document (wrapper, CloudFormation) go through
+    :func:`localdev.flows.sources.read_path` instead."""
     meta = flow.get("Metadata") if isinstance(flow, dict) else None
-    raw = meta.get("type") if isinstance(meta, dict) else None
-    if isinstance(raw, str):
-        key = raw.replace("_", "").replace("-", "").lower()
-        if key in _METADATA_TYPES:
-            return _METADATA_TYPES[key]
-    name = Path(filename or "").name.lower()
-    for part, ftype in _FILENAME_TYPES:
-        if part in name:
-            return ftype
-    return "CONTACT_FLOW"
+    declared = normalise_flow_type(meta.get("type")) if isinstance(meta, dict) else None
+    return declared or flow_type_from_filename(filename or "") or "CONTACT_FLOW"
 
 
 def flow_name(flow: dict[str, Any], filename: str | None = None) -> str:
@@ -99,11 +108,24 @@ def flow_name(flow: dict[str, Any], filename: str | None = None) -> str:
     return Path(filename or "flow").stem
 
 
+def default_flow_files() -> list[Path]:
+    """Return the shipped flows, ``contact_flows/*.json`` sorted by name."""
+    return sorted(FLOWS_DIR.glob("*.json"))
+
+
 def load_flow(path: str | Path) -> dict[str, Any]:
-    """Parse one flow JSON file (raises ``json.JSONDecodeError`` / ``OSError``)."""
+    """Parse one plain Flow language JSON file (raises ``json.JSONDecodeError`` / ``OSError``).
+
+    For any other form (wrapper, CloudFormation) use :func:`localdev.flows.sources.load`.
+    """
+    import json
+
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
+# --------------------------------------------------------------------------------------------------
+# transitions
+# --------------------------------------------------------------------------------------------------
 def transitions(action: dict[str, Any]) -> Iterator[tuple[str, str]]:
     """Yield ``(branch label, target identifier)`` for every outgoing edge of an action.
 
@@ -113,7 +135,7 @@ def transitions(action: dict[str, Any]) -> Iterator[tuple[str, str]]:
     t = action.get("Transitions")
     if not isinstance(t, dict):
         return
-    if isinstance(t.get("NextAction"), str):
+    if isinstance(t.get("NextAction"), str) and t["NextAction"]:
         yield "Success", t["NextAction"]
     for cond in t.get("Conditions") or []:
         if isinstance(cond, dict) and isinstance(cond.get("NextAction"), str):
@@ -133,6 +155,50 @@ def condition_label(action: dict[str, Any], cond: dict[str, Any]) -> str:
     return f"{c.get('Operator', '?')} {text}".strip()
 
 
+def error_types(action: dict[str, Any]) -> set[str]:
+    """The ``ErrorType`` of every error branch of an action."""
+    t = action.get("Transitions") if isinstance(action.get("Transitions"), dict) else {}
+    return {e.get("ErrorType") for e in t.get("Errors") or [] if isinstance(e, dict)}
+
+
+# --------------------------------------------------------------------------------------------------
+# Lambda functions
+# --------------------------------------------------------------------------------------------------
+PROJECT_HANDLERS: dict[str, str] = {
+    "CreateMessagingSessionFunction": "connect_omni.handlers.create_messaging_session.lambda_handler",
+    "RoutingFunction": "connect_omni.handlers.routing.lambda_handler",
+}
+"""This project's flow Lambdas: function name -> dotted path of the handler (``template.yaml``)."""
+
+_FUNCTION_ARN = re.compile(r":function:([^:/]+)")
+
+
+def function_name(arn: object) -> str:
+    """The function name a ``LambdaFunctionARN`` value names.
+
+    ``arn:aws:lambda:us-east-1:111122223333:function:RoutingFunction[:alias]`` -> ``RoutingFunction``;
+    ``${RoutingFunctionArn}`` / ``${RoutingFunction.Arn}`` (CloudFormation) -> ``RoutingFunction``; anything
+    else is returned as text.
+    """
+    text = str(arn or "")
+    m = _FUNCTION_ARN.search(text)
+    if m:
+        return m.group(1)
+    m = re.fullmatch(r"\$\{([^}]+)\}", text)
+    if m:
+        ref = m.group(1).split(".")[0]
+        return ref.removesuffix("Arn") if ref.endswith("Arn") and len(ref) > 3 else ref
+    return text
+
+
+def is_project_function(arn: object) -> bool:
+    """True when ``arn`` names one of this project's flow Lambdas (:data:`PROJECT_HANDLERS`)."""
+    return function_name(arn) in PROJECT_HANDLERS
+
+
+# --------------------------------------------------------------------------------------------------
+# generated files
+# --------------------------------------------------------------------------------------------------
 def write_or_check(path: Path, text: str, *, what: str, command: str, check: bool) -> int:
     """Write a generated file, or with ``check`` compare it and report staleness.
 

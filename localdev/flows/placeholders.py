@@ -56,6 +56,14 @@ PLACEHOLDERS: dict[str, Placeholder] = {
 }
 
 
+def replace_values(text: str, values: dict[str, str]) -> str:
+    """Replace each key of ``values`` found in ``text`` by its value, longest keys first (so an ARN is never
+    partly rewritten by a shorter placeholder it contains)."""
+    for old in sorted(values, key=len, reverse=True):
+        text = text.replace(old, values[old])
+    return text
+
+
 def replace_placeholders(text: str, fmt: str = "${{{}}}") -> str:
     """Replace every placeholder in ``text`` by ``fmt.format(template_value)``.
 
@@ -74,6 +82,4 @@ def replace_placeholders(text: str, fmt: str = "${{{}}}") -> str:
     str
         The text with placeholders substituted.
     """
-    for value in sorted(PLACEHOLDERS, key=len, reverse=True):
-        text = text.replace(value, fmt.format(PLACEHOLDERS[value].template_value))
-    return text
+    return replace_values(text, {value: fmt.format(ph.template_value) for value, ph in PLACEHOLDERS.items()})
