@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
+from localdev.flows.lambdas import UnknownHandlerError
 from localdev.flows.model import FLOWS_DIR
-from localdev.flows.runner import Contact, FakeLambdaContext, RunnerError, local_handler_invoker, run
+from localdev.flows.runner import Contact, FakeLambdaContext, local_handler_invoker, run
 from tests.flows.inbound_paths import MODULE_STEPS, SESSION_OK
 
 INBOUND = FLOWS_DIR / "inbound-chat-flow.json"
@@ -326,15 +327,43 @@ def test_step_limit() -> None:
         "Actions": [
             {
                 "Identifier": "a",
+                "Type": "Loop",
+                "Parameters": {"LoopCount": "100"},
+                "Transitions": {
+                    "Conditions": [
+                        {"NextAction": "a", "Condition": {"Operator": "Equals", "Operands": ["ContinueLooping"]}},
+                        {"NextAction": "a", "Condition": {"Operator": "Equals", "Operands": ["DoneLooping"]}},
+                    ]
+                },
+            },
+        ],
+    }
+    result = run(flow, chat(), FakeInvoker(), max_steps=10)
+    assert len(result.path) == 10
+    assert result.terminal is None
+    assert result.outcome == "step limit of 10 reached at a"
+
+
+def test_a_loop_that_changes_nothing_is_reported_at_once() -> None:
+    flow = {
+        "Version": "2019-10-30",
+        "StartAction": "a",
+        "Actions": [
+            {
+                "Identifier": "a",
                 "Type": "UpdateFlowLoggingBehavior",
                 "Parameters": {"FlowLoggingBehavior": "Enabled"},
                 "Transitions": {"NextAction": "a"},
             },
         ],
     }
-    result = run(flow, chat(), FakeInvoker(), max_steps=10)
-    assert len(result.path) == 10
-    assert result.outcome == "step limit of 10 reached at a"
+    result = run(flow, chat(), FakeInvoker())
+    assert result.path == [("a", "UpdateFlowLoggingBehavior", "Success")]
+    assert result.terminal is None
+    assert result.outcome == (
+        "loops for ever: back at block a (step 2) in the state of step 1; "
+        "script the customer or a branch (--choose BLOCK=BRANCH) to leave the loop"
+    )
 
 
 def test_compare_operators() -> None:
@@ -362,14 +391,16 @@ def test_compare_operators() -> None:
     assert run(flow, chat(n="abc"), FakeInvoker()).path[0][2] == "NoMatchingCondition"
 
 
-def test_unknown_action_type_is_loud() -> None:
+def test_unknown_action_type_ends_the_run_and_names_it() -> None:
     flow = {
         "Version": "2019-10-30",
         "StartAction": "x",
-        "Actions": [{"Identifier": "x", "Type": "Wait", "Parameters": {}, "Transitions": {}}],
+        "Actions": [{"Identifier": "x", "Type": "FrobnicateContact", "Parameters": {}, "Transitions": {}}],
     }
-    with pytest.raises(RunnerError, match="Wait is not emulated"):
-        run(flow, chat(), FakeInvoker())
+    result = run(flow, chat(), FakeInvoker())
+    assert result.terminal is None
+    assert result.outcome == "cannot emulate action type FrobnicateContact (block x)"
+    assert result.path == [("x", "FrobnicateContact", "not emulated")]
 
 
 def test_fake_lambda_context_counts_down() -> None:
@@ -393,5 +424,5 @@ def test_default_invoker_imports_the_mapped_handler() -> None:
     )
     result = run(QUEUE, chat().transferred(queue=SALES_Q), invoker)
     assert result.lambda_calls[0].response == {"psrId": "0JR9", "externalQueueId": SALES_Q, "remaining": "True"}
-    with pytest.raises(RunnerError, match="no local handler for function 'Other'"):
+    with pytest.raises(UnknownHandlerError, match="no local handler for function 'Other'"):
         invoker("arn:aws:lambda:us-east-1:111122223333:function:Other", {}, 3)
