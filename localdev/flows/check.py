@@ -38,9 +38,9 @@ Sources (Amazon Connect API Reference, "Amazon Connect Flow language"):
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
-import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -353,8 +353,14 @@ def check_file(path: str | Path) -> list[Problem]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point; returns the exit status."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    files = [Path(a) for a in args] or default_flow_files()
+    parser = argparse.ArgumentParser(
+        prog="python -m localdev.flows.check",
+        description="Check Amazon Connect flows (default: contact_flows/*.json).",
+        epilog="Exit status: 0 no problems, 1 problems found, 2 usage.",
+    )
+    parser.add_argument("paths", nargs="*", metavar="PATH")
+    args = parser.parse_args(argv)
+    files = [Path(a) for a in args.paths] or default_flow_files()
     problems = [p for f in files for p in check_file(f)]
     for p in problems:
         print(p)

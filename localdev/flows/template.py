@@ -15,9 +15,9 @@ https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resou
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -145,14 +145,21 @@ def render(files: Sequence[Path] | None = None) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """CLI entry point; ``--check`` compares instead of writing. Returns the exit status."""
-    args = list(sys.argv[1:] if argv is None else argv)
+    """CLI entry point; ``--check`` compares instead of writing. Returns the exit status (0 written or up to
+    date, 1 stale, 2 usage)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m localdev.flows.template",
+        description="Generate the nested SAM template contact_flows/template.yaml from contact_flows/*.json.",
+        epilog="Exit status: 0 written or up to date, 1 stale (--check), 2 usage.",
+    )
+    parser.add_argument("--check", action="store_true", help="only compare; exit 1 if the template is stale")
+    args = parser.parse_args(argv)
     return write_or_check(
         TEMPLATE_PATH,
         render(),
         what=str(TEMPLATE_PATH.relative_to(REPO_ROOT)),
         command="python -m localdev.flows.template",
-        check="--check" in args,
+        check=args.check,
     )
 
 
