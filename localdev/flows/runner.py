@@ -225,6 +225,10 @@ class Contact:
     ``queue`` is the current queue ARN (``None`` before one is set); for a queue transfer it is the
     quick connect's queue, already the working queue when the transfer flow starts.
     ``event_hooks`` are the flows set by UpdateContactEventHooks (``{"CustomerRemaining": flow ARN}``).
+    ``segment_attributes`` are the contact's segment attributes as the Lambda event carries them
+    (``{"connect:Subtype": {"ValueString": "connect:SMS"}}``, SegmentAttributeValue of the Connect API:
+    https://docs.aws.amazon.com/connect/latest/APIReference/API_SegmentAttributeValue.html); None leaves them
+    out of the event.
     """
 
     contact_id: str = field(default_factory=lambda: str(uuid.uuid4()))
@@ -239,6 +243,7 @@ class Contact:
     attributes: dict[str, str] = field(default_factory=dict)
     agent: dict[str, str] | None = None
     event_hooks: dict[str, str] = field(default_factory=dict)
+    segment_attributes: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.initial_contact_id is None:
@@ -260,6 +265,7 @@ class Contact:
             attributes=dict(self.attributes),
             agent={"UserName": agent_user_name} if agent_user_name else None,
             event_hooks=dict(self.event_hooks),
+            segment_attributes=dict(self.segment_attributes) if self.segment_attributes is not None else None,
         )
 
 
@@ -593,6 +599,7 @@ class _Run:
             "Queue": self._queue_object(),
             "CustomerEndpoint": c.customer_endpoint,
             "SystemEndpoint": c.system_endpoint,
+            "SegmentAttributes": c.segment_attributes,
         }
 
     def _queue_object(self) -> dict[str, str] | None:
@@ -623,24 +630,21 @@ class _Run:
 
     def event(self, parameters: dict[str, str]) -> dict[str, Any]:
         c = self.contact
-        return {
-            "Name": "ContactFlowEvent",
-            "Details": {
-                "ContactData": {
-                    "Attributes": dict(self.result.attributes),
-                    "Channel": c.channel,
-                    "ContactId": c.contact_id,
-                    "CustomerEndpoint": c.customer_endpoint,
-                    "InitialContactId": c.initial_contact_id,
-                    "InitiationMethod": c.initiation_method,
-                    "InstanceARN": c.instance_arn,
-                    "PreviousContactId": c.previous_contact_id,
-                    "Queue": self._queue_object(),
-                    "SystemEndpoint": c.system_endpoint,
-                },
-                "Parameters": parameters,
-            },
+        data: dict[str, Any] = {
+            "Attributes": dict(self.result.attributes),
+            "Channel": c.channel,
+            "ContactId": c.contact_id,
+            "CustomerEndpoint": c.customer_endpoint,
+            "InitialContactId": c.initial_contact_id,
+            "InitiationMethod": c.initiation_method,
+            "InstanceARN": c.instance_arn,
+            "PreviousContactId": c.previous_contact_id,
+            "Queue": self._queue_object(),
+            "SystemEndpoint": c.system_endpoint,
         }
+        if c.segment_attributes is not None:
+            data["SegmentAttributes"] = c.segment_attributes
+        return {"Name": "ContactFlowEvent", "Details": {"ContactData": data, "Parameters": parameters}}
 
     # ---- main loop -----------------------------------------------------------------------------
     def note(self, text: str) -> None:

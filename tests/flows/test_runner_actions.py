@@ -328,3 +328,20 @@ def test_customer_queue_flow_loops_messages_until_it_ends() -> None:
     assert voice.terminal == "ended" and voice.messages == ["Please hold"]
     chat = run(flow(loop), Contact(channel="CHAT"), StubInvoker())
     assert chat.terminal == "ended" and "does not run on chat" in chat.outcome
+
+
+def test_segment_attributes_reach_the_lambda_event_and_survive_a_transfer() -> None:
+    sms = {"connect:Subtype": {"ValueString": "connect:SMS"}}
+    call = action(
+        "call",
+        "InvokeLambdaFunction",
+        {"LambdaFunctionARN": "arn:aws:lambda:us-east-1:1:function:F"},
+        nxt="bye",
+        errors={"NoMatchingError": "bye"},
+    )
+    invoker = StubInvoker()
+    run(flow(call), Contact(segment_attributes=sms).transferred(), invoker)
+    run(flow(call), Contact(), invoker)
+    with_sms, without = (event["Details"]["ContactData"] for _arn, event, _timeout in invoker.calls)
+    assert with_sms["SegmentAttributes"] == sms
+    assert "SegmentAttributes" not in without
