@@ -151,6 +151,11 @@ class ContactRecord:
         Queue / agent ids (not ARNs) for ``QueueInfo`` / ``AgentInfo``.
     initiation_timestamp, disconnect_timestamp : float or None
         Epoch seconds.
+    subtype : str
+        The channel subtype, ``SegmentAttributes["connect:Subtype"]`` (``connect:Chat``, ``connect:SMS``,
+        ``connect:WhatsApp``, ...).
+    customer_endpoint : dict or None
+        ``CustomerEndpoint`` (``{"Type": "TELEPHONE_NUMBER", "Address": "+1..."}``); None for web chat.
     """
 
     contact_id: str
@@ -163,6 +168,8 @@ class ContactRecord:
     agent_id: str | None = None
     initiation_timestamp: float = field(default_factory=time.time)
     disconnect_timestamp: float | None = None
+    subtype: str = "connect:Chat"
+    customer_endpoint: dict[str, str] | None = None
 
 
 @dataclass
@@ -463,6 +470,8 @@ class ConnectStandin(_InstanceConfiguration):
         queue_id: str | None = None,
         agent_id: str | None = None,
         disconnected: bool = False,
+        subtype: str = "connect:Chat",
+        customer_endpoint: dict[str, str] | None = None,
     ) -> ContactRecord:
         """Add or replace a contact.
 
@@ -480,6 +489,9 @@ class ConnectStandin(_InstanceConfiguration):
             See :class:`ContactRecord`.
         disconnected : bool, optional
             Set ``DisconnectTimestamp`` to now.
+        subtype, customer_endpoint : optional
+            The channel subtype (web chat by default) and ``CustomerEndpoint`` (copied) DescribeContact
+            answers.
 
         Returns
         -------
@@ -506,6 +518,8 @@ class ConnectStandin(_InstanceConfiguration):
             agent_id=agent_id,
             initiation_timestamp=now,
             disconnect_timestamp=now if disconnected else None,
+            subtype=subtype,
+            customer_endpoint=dict(customer_endpoint) if customer_endpoint else None,
         )
         with self._lock:
             self._contacts[contact_id] = record
@@ -631,7 +645,10 @@ class ConnectStandin(_InstanceConfiguration):
             "InitiationMethod": found.initiation_method,
             "InitiationTimestamp": found.initiation_timestamp,
             "LastUpdateTimestamp": found.disconnect_timestamp or found.initiation_timestamp,
+            "SegmentAttributes": {"connect:Subtype": {"ValueString": found.subtype}},
         }
+        if found.customer_endpoint:
+            contact["CustomerEndpoint"] = dict(found.customer_endpoint)
         if found.previous_contact_id:
             contact["PreviousContactId"] = found.previous_contact_id
         if found.disconnect_timestamp:

@@ -1,4 +1,10 @@
-"""Use case: the Salesforce Conversation and MessagingSession for a new Amazon Connect chat contact."""
+"""Use case: the Salesforce Conversation and MessagingSession for a new Amazon Connect chat contact.
+
+The end user (the participant ``subject`` Salesforce keys the Conversation by, one Conversation per channel and
+end user) is chosen by :func:`choose_end_user`, the one rule CreateMessagingSession and the transcript
+ingestion share: ``clientId``, else the customer's stable address on a messaging channel (SMS, WhatsApp), else
+the chat's ``InitialContactId``.
+"""
 
 from __future__ import annotations
 
@@ -9,21 +15,96 @@ from typing import Literal
 
 from connect_omni.budget import Budget
 from connect_omni.errors import InputError, SalesforceError
-from connect_omni.models.connect import ContactFlowEvent
+from connect_omni.models.connect import ContactFlowEvent, segment_subtype
 from connect_omni.observability import count, logger
 from connect_omni.salesforce.interaction import InteractionServiceClient
 
 #: ``InteractionRequestJson.from`` maxLength (inbound-interaction-api.yaml).
 CLIENT_ID_MAX = 255
 _SALESFORCE_ID = re.compile(r"^[0-9A-Za-z]{15}([0-9A-Za-z]{3})?$")
+#: ``connect:Subtype`` of web chat (StartChatContact, the communications widget): no stable customer address.
+WEB_CHAT_SUBTYPE = "connect:Chat"
+#: E.164: "+", a country code not starting with 0, at most 15 digits in all (ITU-T E.164); 7 at least here.
+_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+_PHONE_PUNCTUATION = re.compile(r"[\s().\-]")
+
+EndUserSource = Literal["clientId", "customerAddress", "initialContactId"]
+
+
+def e164(address: object) -> str | None:
+    """``address`` as an E.164 phone number (``+14155550123``), or None when it is not one.
+
+    Spaces, dots, dashes and parentheses are removed (``+1 (415) 555-0123`` -> ``+14155550123``); nothing is
+    guessed (no national or ``00`` prefixes): Connect gives SMS and WhatsApp customer numbers in E.164 already
+    (``CustomerEndpoint`` of Type TELEPHONE_NUMBER; Amazon Connect API Reference, Endpoint / EndpointInfo).
+    """
+    if not isinstance(address, str):
+        return None
+    number = _PHONE_PUNCTUATION.sub("", address)
+    return number if _E164.match(number) else None
+
+
+def customer_address(subtype: str | None, customer_endpoint: object) -> str | None:
+    """The customer's stable address on a messaging channel, or None.
+
+    A contact whose channel subtype (``SegmentAttributes["connect:Subtype"]``) is set and is not web chat
+    (``connect:Chat``) - ``connect:SMS``, ``connect:WhatsApp`` - and whose ``CustomerEndpoint`` is a
+    TELEPHONE_NUMBER has the customer's phone number as a stable address: the same customer writes from it
+    in every conversation. Returned in E.164 (:func:`e164`); None for any other contact, or a number that is
+    not E.164.
+    """
+    if not subtype or subtype == WEB_CHAT_SUBTYPE or not isinstance(customer_endpoint, dict):
+        return None
+    if customer_endpoint.get("Type") != "TELEPHONE_NUMBER":
+        return None
+    return e164(customer_endpoint.get("Address"))
+
+
+def choose_end_user(
+    client_id: str | None,
+    *,
+    initial_contact_id: str,
+    subtype: str | None = None,
+    customer_endpoint: object = None,
+    use_customer_address: bool = True,
+) -> tuple[str, EndUserSource]:
+    """The end user of a chat, and where it came from.
+
+    1. ``client_id`` (the ``clientId`` input) when set;
+    2. else, when ``use_customer_address`` (``END_USER_FROM_CUSTOMER_ADDRESS``), the customer's stable address
+       (:func:`customer_address`: the E.164 number of an SMS or WhatsApp customer), so that one customer's
+       conversations share one Salesforce Conversation and its history;
+    3. else ``initial_contact_id``: the same end user across the transfers of one chat (web chat).
+
+    Returns
+    -------
+    (str, str)
+        The end user's client id and ``"clientId"`` | ``"customerAddress"`` | ``"initialContactId"``.
+    """
+    client = (client_id or "").strip()
+    if client:
+        return client, "clientId"
+    if use_customer_address:
+        address = customer_address(subtype, customer_endpoint)
+        if address:
+            return address, "customerAddress"
+        if subtype and subtype != WEB_CHAT_SUBTYPE and isinstance(customer_endpoint, dict):
+            logger.warning(
+                "The customer's address is not an E.164 phone number; the end user is the contact id",
+                extra={"subtype": subtype, "endpoint_type": customer_endpoint.get("Type")},
+            )
+    return initial_contact_id, "initialContactId"
 
 
 @dataclass(frozen=True)
 class SessionRequest:
     """What CreateMessagingSession needs: the channel and the end user.
 
-    ``client_id`` is the ``clientId`` input, else the contact's ``InitialContactId`` (else ``ContactId``):
-    the same end user across transfers, so every contact of one chat joins one Conversation.
+    ``client_id`` is the end user of :func:`choose_end_user`: the ``clientId`` input, else the customer's
+    E.164 number on SMS / WhatsApp (unless ``END_USER_FROM_CUSTOMER_ADDRESS`` is false), else the contact's
+    ``InitialContactId`` (else ``ContactId``): the same end user across transfers, so every contact of one chat
+    joins one Conversation. ``end_user_source`` says which of the three it is (logged instead of the value: a
+    phone number is personal data).
 
     ``previous_work_item_id`` is the MessagingSession the contact already holds (its ``workItemId``
     attribute), set when CreateMessagingSession runs again for a contact that already had a session: a chat
@@ -34,31 +115,50 @@ class SessionRequest:
     channel_address_identifier: str
     client_id: str
     previous_work_item_id: str | None = None
+    end_user_source: EndUserSource = "initialContactId"
 
     @classmethod
-    def from_event(cls, event: ContactFlowEvent) -> SessionRequest:
-        """Read and check the inputs of a CreateMessagingSession invocation (see :meth:`from_values`)."""
+    def from_event(cls, event: ContactFlowEvent, *, use_customer_address: bool = True) -> SessionRequest:
+        """Read and check the inputs of a CreateMessagingSession invocation (see :meth:`from_values`); the
+        subtype and customer endpoint come from the event's ``ContactData``."""
         contact = event.contact
         request = cls.from_values(
             event.value("channelAddressIdentifier"),
             event.value("clientId"),
             initial_contact_id=contact.initial_contact_id or contact.contact_id,
+            subtype=contact.subtype,
+            customer_endpoint=contact.customer_endpoint,
+            use_customer_address=use_customer_address,
         )
         previous = event.value("workItemId")
         return replace(request, previous_work_item_id=previous) if previous else request
 
     @classmethod
     def from_values(
-        cls, channel_address_identifier: str | None, client_id: str | None, *, initial_contact_id: str
+        cls,
+        channel_address_identifier: str | None,
+        client_id: str | None,
+        *,
+        initial_contact_id: str,
+        subtype: str | None = None,
+        customer_endpoint: object = None,
+        segment_attributes: object = None,
+        use_customer_address: bool = True,
     ) -> SessionRequest:
-        """Check the channel and pick the end user.
+        """Check the channel and pick the end user (:func:`choose_end_user`).
 
         Parameters
         ----------
         channel_address_identifier, client_id:
             The inputs (``None`` or blank when not set).
         initial_contact_id:
-            The chat's ``InitialContactId``: the end user when ``client_id`` is not set.
+            The chat's ``InitialContactId``: the end user when neither ``client_id`` nor a customer address is.
+        subtype, customer_endpoint:
+            The contact's channel subtype and ``CustomerEndpoint`` (``{"Address", "Type"}``), from the Lambda
+            event or DescribeContact; ``segment_attributes`` (the whole ``SegmentAttributes`` map) may be given
+            instead of ``subtype``.
+        use_customer_address:
+            ``END_USER_FROM_CUSTOMER_ADDRESS``.
 
         Raises
         ------
@@ -80,10 +180,16 @@ class SessionRequest:
                 "channelAddressIdentifier",
                 f"a UUID (the messaging channel's channel address identifier), got {channel[:60]!r}",
             ) from None
-        client = (client_id or "").strip() or initial_contact_id
+        client, source = choose_end_user(
+            client_id,
+            initial_contact_id=initial_contact_id,
+            subtype=subtype or segment_subtype(segment_attributes),
+            customer_endpoint=customer_endpoint,
+            use_customer_address=use_customer_address,
+        )
         if len(client) > CLIENT_ID_MAX:
             raise InputError("clientId", f"at most {CLIENT_ID_MAX} characters, got {len(client)}")
-        return cls(channel_address_identifier=channel, client_id=client)
+        return cls(channel_address_identifier=channel, client_id=client, end_user_source=source)
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,11 @@ class Settings(BaseSettings):
         description="conversation: POST /conversation (adds no message); interactions: SCC-AC's "
         "EntryInteraction with an empty text message",
     )
+    end_user_from_customer_address: bool = Field(
+        True,
+        description="without clientId, an SMS/WhatsApp customer's E.164 number is the end user (false: the "
+        "InitialContactId, as SCC-AC does)",
+    )
     routing_map_cache_ttl_seconds: int = Field(300, ge=0, le=86_400)
     secret_cache_seconds: int = Field(3600, ge=0, description="how long a read secret is reused (s)")
     http_connect_timeout_seconds: float = Field(2.0, gt=0, le=8, description="TCP+TLS connect cap per try")

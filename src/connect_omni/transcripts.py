@@ -9,8 +9,11 @@ Steps (each skip is logged once, with its reason, before anything is sent to Sal
 1. the event: DISCONNECTED, CHAT, this ``CONNECT_INSTANCE_ARN``, no ``agentInfo``;
 2. not older than ``TRANSCRIPT_MAX_AGE_HOURS`` (Salesforce refuses entries older than 24 h, error 10046);
 3. contact attributes (``GetContactAttributes`` on the initial contact): ``callCenterId`` == ``CALL_CENTER_ID``
-   and a ``channelAddressIdentifier``; the end user is ``clientId``, else the InitialContactId (the rule of
-   :class:`connect_omni.messaging.SessionRequest`, reused, so the history joins the chat's Conversation);
+   and a ``channelAddressIdentifier``; the end user is chosen by the rule CreateMessagingSession used
+   (:func:`connect_omni.messaging.choose_end_user`, so the history joins the chat's Conversation): ``clientId``,
+   else (``END_USER_FROM_CUSTOMER_ADDRESS``) the SMS / WhatsApp customer's E.164 number, read with
+   ``DescribeContact`` on the initial contact (its channel subtype and ``CustomerEndpoint``; called only when
+   there is no ``clientId``), else the InitialContactId;
 4. the transcript, waiting for Connect to write it (:meth:`TranscriptStore.wait_for`);
 5. MESSAGE items with text -> ``ConversationEntryHistory`` entries; everything else counted by kind;
 6. the Conversation and MessagingSession (:func:`connect_omni.messaging.open_messaging_session`);
@@ -40,7 +43,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from connect_omni import container
-from connect_omni.aws.contact_attributes import ContactNotFoundError, get_contact_attributes, instance_id_of
+from connect_omni.aws.contact_attributes import (
+    ContactNotFoundError,
+    CustomerChannel,
+    describe_customer_channel,
+    get_contact_attributes,
+    instance_id_of,
+)
 from connect_omni.aws.transcript_store import PollPolicy, TranscriptStore
 from connect_omni.budget import Budget
 from connect_omni.errors import (
@@ -525,14 +534,31 @@ def ingest_contact(contact: ContactRef, budget: Budget, deps: Dependencies | Non
         )
     if not attributes.get("channelAddressIdentifier", "").strip():
         return _skip(contact.contact_id, "NoChannel", "the contact has no channelAddressIdentifier attribute")
+    channel = CustomerChannel(None, None)
+    if settings.end_user_from_customer_address and not attributes.get("clientId", "").strip():
+        try:
+            channel = describe_customer_channel(
+                deps.connect, instance_id_of(settings.connect_instance_arn), contact.initial_contact_id
+            )
+        except ContactNotFoundError:
+            return _skip(
+                contact.contact_id,
+                "ContactNotFound",
+                "Connect does not know the initial contact",
+                initial_contact_id=contact.initial_contact_id,
+            )
     try:
         request = SessionRequest.from_values(
             attributes.get("channelAddressIdentifier"),
             attributes.get("clientId"),
             initial_contact_id=contact.initial_contact_id,
+            subtype=channel.subtype,
+            customer_endpoint=channel.customer_endpoint,
+            use_customer_address=settings.end_user_from_customer_address,
         )
     except InputError as exc:
         return _skip(contact.contact_id, "BadAttribute", str(exc), field=exc.field)
+    logger.append_keys(end_user_source=request.end_user_source)
 
     found = deps.store.wait_for(contact.contact_id, contact.days, budget, deps.poll)
     logger.append_keys(transcript=found.url)

@@ -99,6 +99,29 @@ def test_client_id_attribute_is_the_end_user(rsps, context):
     assert json_body(calls_to(rsps, scrt("/conversation"))[0])["participants"][0]["subject"] == "jane@example.com"
 
 
+@pytest.mark.parametrize(
+    ("event_file", "setting", "subject"),
+    [
+        ("create_messaging_session_sms.json", "true", "+12065550100"),
+        ("create_messaging_session_whatsapp.json", "true", "+447700900123"),
+        ("create_messaging_session_sms.json", "false", "0b5a8e2c-3d4f-4a6b-8c9d-0e1f2a3b4c5d"),
+        ("create_messaging_session.json", "true", "6c3f3a1e-5b7d-4d6e-9a7f-1b2c3d4e5f60"),
+    ],
+    ids=["sms", "whatsapp", "sms-setting-off", "web-chat"],
+)
+def test_messaging_customer_is_the_end_user_by_their_number(rsps, context, monkeypatch, event_file, setting, subject):
+    monkeypatch.setenv("END_USER_FROM_CUSTOMER_ADDRESS", setting)
+    container.reset()
+    rsps.add(
+        responses.POST,
+        scrt("/conversation"),
+        status=202,
+        json={"conversationIdentifier": CONVERSATION_ID, "messagingSessionId": SESSION_ID},
+    )
+    create_messaging_session.lambda_handler(load_event(event_file), context)
+    assert json_body(calls_to(rsps, scrt("/conversation"))[0])["participants"][0]["subject"] == subject
+
+
 def test_interactions_mode_uses_scc_ac_entry_interaction(rsps, context, monkeypatch):
     monkeypatch.setenv("SESSION_CREATION_MODE", "interactions")
     container.reset()

@@ -10,57 +10,12 @@ Conversation, never the ended one, and Routing then routes that new session.
 from __future__ import annotations
 
 import os
-from typing import Any
 
 import pytest
 
 from connect_omni import container
-from localdev.flows.runner import Contact, local_handler_invoker
 from localdev.standins import Standins
-
-CMS_ARN = "arn:aws:lambda:us-east-1:111122223333:function:CreateMessagingSessionFunction"
-ROUTING_ARN = "arn:aws:lambda:us-east-1:111122223333:function:RoutingFunction"
-
-
-def _event(contact: Contact, attributes: dict[str, str], parameters: dict[str, str]) -> dict[str, Any]:
-    return {
-        "Name": "ContactFlowEvent",
-        "Details": {
-            "ContactData": {
-                "Attributes": dict(attributes),
-                "Channel": "CHAT",
-                "ContactId": contact.contact_id,
-                "InitialContactId": contact.initial_contact_id,
-                "InitiationMethod": contact.initiation_method,
-                "InstanceARN": contact.instance_arn,
-                "SegmentAttributes": {"connect:Subtype": {"ValueString": "connect:Chat"}},
-            },
-            "Parameters": dict(parameters),
-        },
-    }
-
-
-class Chat:
-    """One chat contact calling the handlers as the sample flows do, keeping the attributes they save."""
-
-    def __init__(self, standins: Standins) -> None:
-        self.standins = standins
-        self.contact = Contact(instance_arn=standins.instance_arn)
-        self.attributes: dict[str, str] = {"channelAddressIdentifier": standins.channel_address_identifier}
-        self.invoke = local_handler_invoker()
-
-    def create_session(self) -> dict[str, str]:
-        event = _event(
-            self.contact, self.attributes, {"channelAddressIdentifier": self.attributes["channelAddressIdentifier"]}
-        )
-        answer = self.invoke(CMS_ARN, event, 8.0)
-        self.attributes.update(answer)
-        return answer
-
-    def route(self) -> dict[str, str]:
-        answer = self.invoke(ROUTING_ARN, _event(self.contact, self.attributes, {"routingType": "Initial"}), 8.0)
-        self.attributes.update({k: v for k, v in answer.items() if k == "psrId"})
-        return answer
+from tests.scenarios.chat import Chat
 
 
 @pytest.fixture(params=["conversation", "interactions"])

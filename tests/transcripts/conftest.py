@@ -28,6 +28,13 @@ INSTANCE_ID = "11111111-2222-3333-4444-555555555555"
 CONTACT_ID = "0f7e6d5c-4b3a-4291-8f7e-6d5c4b3a2918"
 CONVERSATION_ID = "a7d1e9c4-2f3b-4c5d-8e6f-7a8b9c0d1e2f"
 SESSION_ID = "0Mw5g000000AbCdCAK"
+#: DescribeContact's ``Contact`` of a web chat (no customer endpoint) and of an SMS chat.
+WEB_CHAT = {"Channel": "CHAT", "SegmentAttributes": {"connect:Subtype": {"ValueString": "connect:Chat"}}}
+SMS_CHAT = {
+    "Channel": "CHAT",
+    "SegmentAttributes": {"connect:Subtype": {"ValueString": "connect:SMS"}},
+    "CustomerEndpoint": {"Type": "TELEPHONE_NUMBER", "Address": "+12065550100"},
+}
 FAST_POLL = PollPolicy(first_delay_s=0.01, factor=2.0, max_delay_s=0.05, reserve_s=1.0)
 
 
@@ -126,13 +133,28 @@ class World:
         self.s3.put_object(Bucket=BUCKET, Key=key, Body=body if body is not None else json.dumps(transcript).encode())
         return key
 
-    def expect_attributes(self, attributes: dict | None = None, times: int = 1) -> None:
+    def expect_attributes(self, attributes: dict | None = None, times: int = 1, customer: dict | None = None) -> None:
+        """Queue ``times`` GetContactAttributes answers, each followed by the DescribeContact answer the
+        ingestion asks for when it goes on to choose the end user without a ``clientId`` (``customer``: the
+        ``Contact`` fields, web chat by default)."""
+        attributes = self.attributes if attributes is None else attributes
+        asks_describe = (
+            not attributes.get("clientId")
+            and attributes.get("callCenterId") == CALL_CENTER_ID
+            and attributes.get("channelAddressIdentifier")
+        )
         for _ in range(times):
             self.stub.add_response(
                 "get_contact_attributes",
-                {"Attributes": self.attributes if attributes is None else attributes},
+                {"Attributes": attributes},
                 {"InstanceId": INSTANCE_ID, "InitialContactId": CONTACT_ID},
             )
+            if asks_describe:
+                self.stub.add_response(
+                    "describe_contact",
+                    {"Contact": {"Id": CONTACT_ID, **(customer or WEB_CHAT)}},
+                    {"InstanceId": INSTANCE_ID, "ContactId": CONTACT_ID},
+                )
 
     def salesforce_calls(self) -> list[str]:
         return [c.request.url.split("?")[0] for c in self.rsps.calls]

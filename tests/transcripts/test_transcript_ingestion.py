@@ -16,7 +16,16 @@ from connect_omni.errors import ConfigurationError, SalesforceUnavailableError
 from connect_omni.handlers import transcript_ingestion
 from tests.adapters.sf import TOKEN_URL, scrt
 from tests.conftest import CHANNEL, LambdaContext, load_event
-from tests.transcripts.conftest import BUCKET, CONTACT_ID, FAST_POLL, PREFIX, World, shift, transcript_key
+from tests.transcripts.conftest import (
+    BUCKET,
+    CONTACT_ID,
+    FAST_POLL,
+    PREFIX,
+    SMS_CHAT,
+    World,
+    shift,
+    transcript_key,
+)
 
 HISTORY = scrt("/conversationHistory")
 
@@ -145,6 +154,36 @@ def test_client_id_attribute_is_the_end_user(world):
         subjects = [p["participant"]["subject"] for p in request["conversationParticipants"]]
         assert subjects[0] == "jane@example.com"
     assert json.loads(world.rsps.calls[1].request.body)["participants"][0]["subject"] == "jane@example.com"
+
+
+def test_sms_customer_is_the_end_user_by_their_number(world):
+    # Given an SMS chat without clientId: DescribeContact gives its subtype and the customer's number
+    world.expect_attributes(customer=SMS_CHAT)
+    world.put_transcript()
+    # When its transcript is ingested
+    invoke(world)
+    # Then the end user is the E.164 number, as CreateMessagingSession chose for the same contact
+    assert json.loads(world.rsps.calls[1].request.body)["participants"][0]["subject"] == "+12065550100"
+    for request in world.history.requests:
+        assert request["conversationParticipants"][0]["participant"]["subject"] == "+12065550100"
+    world.stub.assert_no_pending_responses()
+
+
+def test_client_id_needs_no_describe_contact(world):
+    world.attributes["clientId"] = "jane@example.com"
+    world.expect_attributes()  # GetContactAttributes only; a DescribeContact call would fail the stub
+    world.put_transcript()
+    assert invoke(world)["status"] == "ingested"
+    world.stub.assert_no_pending_responses()
+
+
+def test_customer_address_setting_off_needs_no_describe_contact(world, monkeypatch):
+    monkeypatch.setenv("END_USER_FROM_CUSTOMER_ADDRESS", "false")
+    container.settings.cache_clear()  # keep the stubbed Connect client
+    world.stub.add_response("get_contact_attributes", {"Attributes": world.attributes})
+    world.put_transcript()
+    assert invoke(world)["status"] == "ingested"
+    assert json.loads(world.rsps.calls[1].request.body)["participants"][0]["subject"] == CONTACT_ID
 
 
 def test_long_transcript_respects_every_per_request_limit(world):

@@ -1,21 +1,26 @@
-"""Contact attributes through Amazon Connect ``GetContactAttributes``.
+"""Contact data through Amazon Connect ``GetContactAttributes`` and ``DescribeContact``.
 
 ``GetContactAttributes(InstanceId, InitialContactId) -> {"Attributes": {name: value}}``; needs
-``connect:GetContactAttributes`` on ``<instance ARN>/contact/*``. moto does not implement it
-(moto 5.x's ``connect`` backend has instance, analytics-association and tag operations only;
-docs.getmoto.org/en/latest/docs/services/connect.html):
+``connect:GetContactAttributes`` on ``<instance ARN>/contact/*``. ``DescribeContact(InstanceId, ContactId) ->
+{"Contact": {..., "CustomerEndpoint": {"Type", "Address"}, "SegmentAttributes": {...}}}`` gives the channel
+subtype and the customer's address, which GetContactAttributes does not; needs ``connect:DescribeContact`` on
+the same resource. moto implements neither (moto 5.x's ``connect`` backend has instance, analytics-association
+and tag operations only; docs.getmoto.org/en/latest/docs/services/connect.html):
 tests stub the client, local runs use the Connect stand-in through ``AWS_ENDPOINT_URL_CONNECT``.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from connect_omni.aws import AwsCallError, error_code
+from connect_omni.models.connect import segment_subtype
 
 OPERATION = "connect:GetContactAttributes"
+DESCRIBE_OPERATION = "connect:DescribeContact"
 
 
 class ContactNotFoundError(AwsCallError):
@@ -49,3 +54,47 @@ def get_contact_attributes(client: Any, instance_id: str, initial_contact_id: st
         raise AwsCallError(OPERATION, error_code(exc), str(exc)) from None
     attributes = answer.get("Attributes") or {}
     return {str(k): str(v) for k, v in attributes.items() if v is not None}
+
+
+@dataclass(frozen=True)
+class CustomerChannel:
+    """What DescribeContact says of the customer's side of a contact.
+
+    Attributes
+    ----------
+    subtype : str or None
+        ``SegmentAttributes["connect:Subtype"].ValueString`` (``connect:Chat``, ``connect:SMS``,
+        ``connect:WhatsApp``, ...).
+    customer_endpoint : dict or None
+        ``CustomerEndpoint`` (``{"Type": "TELEPHONE_NUMBER", "Address": "+1..."}``), as Connect returns it.
+    """
+
+    subtype: str | None
+    customer_endpoint: dict[str, Any] | None
+
+
+def describe_customer_channel(client: Any, instance_id: str, contact_id: str) -> CustomerChannel:
+    """The channel subtype and customer endpoint of a contact (``DescribeContact``).
+
+    Raises
+    ------
+    ContactNotFoundError
+        ``ResourceNotFoundException`` (contact data is kept 24 months).
+    AwsCallError
+        Any other failure.
+    """
+    try:
+        answer = client.describe_contact(InstanceId=instance_id, ContactId=contact_id)
+    except ClientError as exc:
+        code = error_code(exc)
+        message = str(exc.response.get("Error", {}).get("Message") or "")
+        if code == "ResourceNotFoundException":
+            raise ContactNotFoundError(DESCRIBE_OPERATION, code, message) from None
+        raise AwsCallError(DESCRIBE_OPERATION, code, message) from None
+    except BotoCoreError as exc:
+        raise AwsCallError(DESCRIBE_OPERATION, error_code(exc), str(exc)) from None
+    contact = answer.get("Contact") or {}
+    endpoint = contact.get("CustomerEndpoint")
+    return CustomerChannel(
+        segment_subtype(contact.get("SegmentAttributes")), endpoint if isinstance(endpoint, dict) else None
+    )

@@ -1,7 +1,8 @@
 """CreateMessagingSessionFunction: the Salesforce Conversation and MessagingSession for a chat contact.
 
 Input (block parameter or contact attribute): ``channelAddressIdentifier`` (required), ``clientId``
-(optional; default the contact's ``InitialContactId``).
+(optional; default the SMS / WhatsApp customer's E.164 number, else the contact's ``InitialContactId``; see
+:func:`connect_omni.messaging.choose_end_user`), ``workItemId`` (set on a re-queued contact: its ended session).
 Answer: ``conversationIdentifier``, ``workItemId`` (MessagingSession id), ``source`` = ``SCCAC``,
 ``callCenterId``.
 
@@ -24,8 +25,8 @@ SOURCE = "SCCAC"
 
 def create_messaging_session(event: ContactFlowEvent, budget: Budget) -> dict[str, str]:
     """Open the session for the contact and answer the flow (see the module docstring)."""
-    request = SessionRequest.from_event(event)
     settings = container.settings()
+    request = SessionRequest.from_event(event, use_customer_address=settings.end_user_from_customer_address)
     session = open_messaging_session(
         container.interaction_service(), request, budget, mode=settings.session_creation_mode
     )
@@ -36,6 +37,7 @@ def create_messaging_session(event: ContactFlowEvent, budget: Budget) -> dict[st
             "conversation_identifier": session.conversation_identifier,
             "work_item_id": session.work_item_id,
             "channel_address_identifier": request.channel_address_identifier,
+            "end_user_source": request.end_user_source,
         },
     )
     return string_map(

@@ -14,6 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from connect_omni.errors import InputError
 
 
+def _object_or_none(value: Any) -> Any:
+    """Connect data the functions only read where present: anything but an object counts as absent."""
+    return value if isinstance(value, dict) else None
+
+
 def _strings(value: Any) -> dict[str, str]:
     if value is None:
         return {}
@@ -23,7 +28,13 @@ def _strings(value: Any) -> dict[str, str]:
 
 
 class ContactData(BaseModel):
-    """``Details.ContactData``: the contact the flow is running for."""
+    """``Details.ContactData``: the contact the flow is running for.
+
+    ``customer_endpoint`` is ``CustomerEndpoint`` (``{"Address", "Type"}``; ``Type`` TELEPHONE_NUMBER for SMS
+    and WhatsApp, an E.164 number) and ``segment_attributes`` is ``SegmentAttributes`` (name ->
+    ``{"ValueString": ...}``, e.g. ``connect:Subtype`` = ``connect:Chat``, ``connect:SMS``,
+    ``connect:WhatsApp``), both as Connect sends them (None / empty when absent or not objects).
+    """
 
     model_config = ConfigDict(populate_by_name=True, extra="ignore", frozen=True)
 
@@ -34,8 +45,16 @@ class ContactData(BaseModel):
     initiation_method: str | None = Field(None, alias="InitiationMethod")
     instance_arn: str | None = Field(None, alias="InstanceARN")
     attributes: dict[str, str] = Field(default_factory=dict, alias="Attributes")
+    customer_endpoint: dict[str, Any] | None = Field(None, alias="CustomerEndpoint")
+    segment_attributes: dict[str, Any] | None = Field(None, alias="SegmentAttributes")
 
     _strings = field_validator("attributes", mode="before")(_strings)
+    _objects = field_validator("customer_endpoint", "segment_attributes", mode="before")(_object_or_none)
+
+    @property
+    def subtype(self) -> str | None:
+        """The channel subtype, ``SegmentAttributes["connect:Subtype"].ValueString`` (None when absent)."""
+        return segment_subtype(self.segment_attributes)
 
 
 class Details(BaseModel):
@@ -100,6 +119,19 @@ class ContactFlowEvent(BaseModel):
                 if key.startswith(prefix) and len(key) > len(prefix) and value.strip():
                     found[key[len(prefix) :]] = value.strip()
         return found
+
+
+def segment_subtype(segment_attributes: Any) -> str | None:
+    """``connect:Subtype`` of a ``SegmentAttributes`` map (Lambda event or DescribeContact), or None.
+
+    The value is a ``SegmentAttributeValue`` (``{"ValueString": "connect:SMS"}``; Amazon Connect API
+    Reference, SegmentAttributeValue).
+    """
+    if not isinstance(segment_attributes, dict):
+        return None
+    value = segment_attributes.get("connect:Subtype")
+    text = value.get("ValueString") if isinstance(value, dict) else None
+    return text.strip() if isinstance(text, str) and text.strip() else None
 
 
 def is_warmup(event: Any) -> bool:
