@@ -74,8 +74,7 @@ def routing_map() -> CallCenterRoutingMap:
         api_version=s.salesforce_api_version,
         ttl_s=s.routing_map_cache_ttl_seconds,
         tokens=tokens(),
-        session=_transport().session,
-        connect_timeout_s=s.http_connect_timeout_seconds,
+        transport=_transport(),
     )
 
 

@@ -61,6 +61,11 @@ class SalesforceError(ConnectOmniError):
         Salesforce's error message or the transport error, never a token or message text.
     request_id:
         The ``RequestId`` header sent with the call, to search Salesforce-side logs.
+    outcome_unknown:
+        True when the request may have been carried out although no usable answer arrived (a timeout after it
+        was sent, a connection dropped after it was written, a 5xx or an unreadable 2xx answer). Only a
+        non-idempotent call (``/route``, ``/interactions``) needs to care: see :mod:`connect_omni.routing` and
+        :mod:`connect_omni.messaging`.
     """
 
     def __init__(
@@ -71,12 +76,14 @@ class SalesforceError(ConnectOmniError):
         code: str | None = None,
         detail: str = "",
         request_id: str | None = None,
+        outcome_unknown: bool = False,
     ) -> None:
         self.operation = operation
         self.status = status
         self.code = code
         self.detail = detail
         self.request_id = request_id
+        self.outcome_unknown = outcome_unknown
         parts = [operation, "failed"]
         if status is not None:
             parts.append(f"with HTTP {status}")
@@ -95,9 +102,11 @@ class SalesforceAuthError(SalesforceError):
 
 
 class SalesforceUnavailableError(SalesforceError):
-    """Transient failure that outlasted the retries: 429, 5xx, connection error or timeout.
+    """Transient failure that outlasted the retries the budget allowed: 429, 5xx, a dropped connection, no
+    complete answer before the deadline, or a 2xx answer that cannot be read.
 
-    Safe to retry later (Connect's loop, Lambda's asynchronous retry).
+    Safe to retry later (Connect's loop, Lambda's asynchronous retry) for idempotent calls; for the others
+    ``outcome_unknown`` says whether the request may have been carried out.
     """
 
 

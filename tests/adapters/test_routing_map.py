@@ -1,4 +1,4 @@
-"""CallCenterRoutingMap through simple-salesforce against `responses`: query, cache, refresh, errors."""
+"""CallCenterRoutingMap (REST query through the Transport) against `responses`: query, cache, refresh, errors."""
 
 from __future__ import annotations
 
@@ -50,8 +50,7 @@ def new_map(clock: Clock, ttl: float = 300) -> CallCenterRoutingMap:
         api_version="62.0",
         ttl_s=ttl,
         tokens=container.tokens(),
-        session=container.interaction_service().transport.session,
-        connect_timeout_s=2.0,
+        transport=container.interaction_service().transport,
         clock=clock,
     )
 

@@ -114,6 +114,12 @@ class RouteRequest(_Body):
     routing_info: RoutingInfo | None = Field(None, alias="routingInfo")
 
 
+class DeleteRouteResponse(_Body):
+    """``DeleteRouteResponse`` of ``DELETE /api/v1/route``: ``success`` = the conversation's PSR was cancelled."""
+
+    success: bool = False
+
+
 class RouteResponse(_Body):
     """``PostRouteResponse``.
 

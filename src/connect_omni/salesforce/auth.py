@@ -19,7 +19,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import jwt
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from connect_omni.budget import Budget
@@ -143,6 +142,8 @@ class TokenProvider:
                 self._token = None
 
     def _grant(self, budget: Budget) -> AccessToken:
+        import jwt  # PyJWT, and cryptography through it, load only when a grant is made (cold start)
+
         credentials = self._load_credentials()
         now = int(time.time())
         assertion = jwt.encode(
@@ -162,6 +163,8 @@ class TokenProvider:
             "POST",
             self.token_url,
             budget,
+            idempotent=True,  # a second grant only makes a second token
+            expect_json=True,
             data={"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": assertion},
             headers={"Accept": "application/json"},
         )
@@ -169,10 +172,9 @@ class TokenProvider:
             err = error_from_response(operation, response)
             raise SalesforceAuthError(operation, status=err.status, code=err.code, detail=err.detail)
         body = response.json()
-        if not body.get("access_token") or not body.get("instance_url"):
-            raise SalesforceAuthError(operation, status=200, detail="no access_token or instance_url")
+        token, instance_url = body.get("access_token"), body.get("instance_url")
+        if not (isinstance(token, str) and token and isinstance(instance_url, str) and instance_url.startswith("http")):
+            raise SalesforceAuthError(operation, status=200, detail="the answer has no access_token or instance_url")
         count("TokenGrants")
         logger.info("Salesforce token granted", extra={"instance_url": body["instance_url"]})
-        return AccessToken(
-            body["access_token"], body["instance_url"].rstrip("/"), time.monotonic(), str(body.get("id") or "")
-        )
+        return AccessToken(token, instance_url.rstrip("/"), time.monotonic(), str(body.get("id") or ""))

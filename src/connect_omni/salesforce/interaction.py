@@ -2,7 +2,15 @@
 
 Every call carries ``Authorization: Bearer``, ``OrgId`` (15 characters), ``AuthorizationContext`` and a
 fresh ``RequestId`` (UUID4) (inbound-interaction-api.yaml, parameters of each path). A 401/403 leads to one
-new token grant and one retry; anything else that is not 2xx raises with Salesforce's error code.
+new token grant and one retry (a refused request was not carried out, so this holds for every call); anything
+else that is not 2xx raises with Salesforce's error code. A 2xx answer that is not the documented body raises
+:class:`SalesforceUnavailableError` with ``outcome_unknown`` (the request may have been carried out).
+
+Which calls are idempotent (sent again by the transport when their outcome is unknown): ``POST /conversation``
+(returns the existing Conversation and session), ``POST /conversationHistory`` (entry ids are deterministic and
+a known id is refused with 10073), ``GET /conversationEntry`` and ``DELETE /route`` (cancelling twice leaves
+the PSR cancelled). Not idempotent: ``POST /route`` (a second PSR) and ``POST /interactions`` (a second
+message); see :mod:`connect_omni.routing` and :mod:`connect_omni.messaging` for how they are made safe.
 """
 
 from __future__ import annotations
@@ -12,11 +20,14 @@ import time
 import uuid
 from typing import Any
 
+from pydantic import BaseModel, ValidationError
+
 from connect_omni.budget import Budget
-from connect_omni.errors import SalesforceAuthError, SalesforceError
+from connect_omni.errors import SalesforceAuthError, SalesforceError, SalesforceUnavailableError
 from connect_omni.models.salesforce import (
     ConversationRequest,
     ConversationResponse,
+    DeleteRouteResponse,
     InteractionResponse,
     Participant,
     RouteRequest,
@@ -70,8 +81,8 @@ class InteractionServiceClient:
             channel_address_identifier=channel_address_identifier,
             participants=[Participant(subject=client_id)],
         )
-        body = self.call("/conversation", budget, json=request.body())
-        return ConversationResponse.model_validate(body)
+        body = self.call("/conversation", budget, idempotent=True, json=request.body())
+        return _answer(ConversationResponse, body, "POST /api/v1/conversation")
 
     @tracer.capture_method(capture_response=False)
     def send_entry_interaction(
@@ -80,13 +91,32 @@ class InteractionServiceClient:
         """``POST /api/v1/interactions`` (multipart, one ``json`` part): SCC-AC's empty text message."""
         payload = empty_entry_interaction(channel_address_identifier, client_id, int(time.time() * 1000))
         files = {"json": (None, json.dumps(payload), "application/json")}
-        body = self.call("/interactions", budget, files=files)
-        return InteractionResponse.model_validate(body)
+        body = self.call("/interactions", budget, idempotent=False, files=files)
+        return _answer(InteractionResponse, body, "POST /api/v1/interactions")
 
     @tracer.capture_method(capture_response=False)
     def route(self, request: RouteRequest, budget: Budget) -> RouteResponse:
-        """``POST /api/v1/route``: ask Omni-Channel to route the work item (creates a PSR)."""
-        return RouteResponse.model_validate(self.call("/route", budget, json=request.body()))
+        """``POST /api/v1/route``: ask Omni-Channel to route the work item (creates a PSR). Not idempotent: an
+        unknown outcome raises :class:`SalesforceUnavailableError` with ``outcome_unknown`` and is not resent."""
+        body = self.call("/route", budget, idempotent=False, json=request.body())
+        return _answer(RouteResponse, body, "POST /api/v1/route")
+
+    @tracer.capture_method(capture_response=False)
+    def delete_route(self, conversation_identifier: str, budget: Budget) -> bool:
+        """``DELETE /api/v1/route`` ("Delete PSR for given conversation"; operationId ``delete-route``,
+        DeleteRouteRequest without ``cancelReason``, which orgs without conferencing refuse with 10076).
+
+        Returns
+        -------
+        bool
+            DeleteRouteResponse ``success``: a pending PSR was cancelled. False when there was none: it was
+            never made, or an agent already accepted the work (Omni-Channel deletes the PSR on acceptance), in
+            which case the agent keeps the work.
+        """
+        body = self.call(
+            "/route", budget, method="DELETE", idempotent=True, json={"conversationIdentifier": conversation_identifier}
+        )
+        return bool(_answer(DeleteRouteResponse, body, "DELETE /api/v1/route").success)
 
     @tracer.capture_method(capture_response=False)
     def add_conversation_history(self, body: dict[str, Any], budget: Budget) -> dict[str, Any]:
@@ -100,6 +130,7 @@ class InteractionServiceClient:
         return self.call(
             "/conversationHistory",
             budget,
+            idempotent=True,
             json=body,
             extra_headers={"AuthorizationContextType": "ConversationChannelDefinition"},
         )
@@ -118,6 +149,7 @@ class InteractionServiceClient:
         return self.call(
             "/conversationEntry",
             budget,
+            idempotent=True,
             method="GET",
             json=body,
             extra_headers={"AuthorizationContextType": "ConversationChannelDefinition"},
@@ -128,11 +160,14 @@ class InteractionServiceClient:
         path: str,
         budget: Budget,
         *,
+        idempotent: bool,
         method: str = "POST",
         extra_headers: dict[str, str] | None = None,
         **kwargs: Any,
     ) -> dict[str, Any]:
-        """Send ``method`` (POST by default) to ``/api/v1{path}`` and return the decoded JSON body.
+        """Send ``method`` (POST by default) to ``/api/v1{path}`` and return the decoded JSON object.
+
+        ``idempotent`` is passed to :meth:`Transport.send`.
 
         Raises
         ------
@@ -159,6 +194,8 @@ class InteractionServiceClient:
                 method,
                 f"{self.base_url}/api/v1{path}",
                 budget,
+                idempotent=idempotent,
+                expect_json=True,
                 request_id=request_id,
                 headers=headers,
                 **kwargs,
@@ -172,15 +209,19 @@ class InteractionServiceClient:
                 continue
             break
         if 200 <= response.status_code < 300:
-            try:
-                return response.json()
-            except ValueError:
-                raise SalesforceError(
-                    operation,
-                    status=response.status_code,
-                    detail="response is not JSON",
-                    request_id=request_id,
-                ) from None
+            return response.json()  # a JSON object: the transport checked (expect_json)
         err = error_from_response(operation, response, request_id)
         cls = SalesforceAuthError if response.status_code in (401, 403) else SalesforceError
         raise cls(operation, status=err.status, code=err.code, detail=err.detail, request_id=request_id)
+
+
+def _answer[M: BaseModel](model: type[M], body: dict[str, Any], operation: str) -> M:
+    """``body`` as ``model``, or :class:`SalesforceUnavailableError` (outcome unknown) naming what is missing."""
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "body"
+        raise SalesforceUnavailableError(
+            operation, status=None, detail=f"unexpected answer: {where}: {err['msg'].lower()}", outcome_unknown=True
+        ) from None

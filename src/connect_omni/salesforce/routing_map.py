@@ -7,8 +7,11 @@ simple-salesforce and kept for ``ROUTING_MAP_CACHE_TTL_SECONDS``; an id missing 
 (developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/
 sforce_api_objects_callcenterroutingmap.htm)
 
-simple-salesforce is imported on first use: its module load pulls in zeep, which costs start-up time that
-CreateMessagingSession does not need.
+The query is one ``GET /services/data/vNN.N/query?q=…`` (REST API, "Query", following ``nextRecordsUrl`` when
+the answer is not ``done``) through the project's :class:`~connect_omni.salesforce.transport.Transport`, so it
+has the same whole-answer deadline and retries (idempotent: a read) as every other Salesforce call.
+simple-salesforce would add nothing here but 150 ms of imports (zeep) on Routing's cold start, and it reads
+the body without a deadline.
 """
 
 from __future__ import annotations
@@ -17,13 +20,13 @@ import threading
 import time
 from collections.abc import Callable
 
-import requests
-
 from connect_omni.budget import Budget
-from connect_omni.errors import SalesforceAuthError, SalesforceError, SalesforceUnavailableError
+from connect_omni.errors import SalesforceAuthError, SalesforceError
 from connect_omni.observability import count, logger, tracer
-from connect_omni.salesforce.auth import TokenProvider
+from connect_omni.salesforce.auth import AccessToken, TokenProvider
+from connect_omni.salesforce.transport import Transport, error_from_response
 
+_MAP_QUERY = "SELECT ReferenceRecordId, ExternalId FROM CallCenterRoutingMap WHERE CallCenterId = "
 #: An id not in a map older than this (s) makes the map be read again before answering "not mapped".
 MISS_REFRESH_S = 30.0
 
@@ -41,10 +44,8 @@ class CallCenterRoutingMap:
         Cache lifetime (s); 0 reads Salesforce on every lookup.
     tokens:
         The container's :class:`TokenProvider` (its ``instance_url`` is the REST host).
-    session:
-        The container's ``requests.Session``.
-    connect_timeout_s:
-        Connect-timeout cap (s).
+    transport:
+        The container's :class:`Transport`.
     clock:
         Injected for tests (default ``time.monotonic``).
     """
@@ -56,16 +57,14 @@ class CallCenterRoutingMap:
         api_version: str,
         ttl_s: float,
         tokens: TokenProvider,
-        session: requests.Session,
-        connect_timeout_s: float,
+        transport: Transport,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.call_center_id = call_center_id
         self.api_version = api_version
         self.ttl_s = ttl_s
         self.tokens = tokens
-        self.session = session
-        self.connect_timeout_s = connect_timeout_s
+        self.transport = transport
         self._clock = clock
         self._map: dict[str, str] | None = None
         self._loaded_at = 0.0
@@ -106,42 +105,61 @@ class CallCenterRoutingMap:
 
     @tracer.capture_method(capture_response=False)
     def _load(self, budget: Budget) -> dict[str, str]:
-        from simple_salesforce import Salesforce, format_soql
-        from simple_salesforce.exceptions import SalesforceError as SimpleSalesforceError
-        from simple_salesforce.exceptions import SalesforceExpiredSession
-
-        soql = format_soql(
-            "SELECT ReferenceRecordId, ExternalId FROM CallCenterRoutingMap WHERE CallCenterId = {}",
-            self.call_center_id,
-        )
-        operation = "SOQL CallCenterRoutingMap"
-        for attempt in (1, 2):
-            token = self.tokens.get(budget)
-            client = Salesforce(
-                instance_url=token.instance_url,
-                session_id=token.access_token,
-                session=self.session,
-                version=self.api_version,
-            )
-            try:
-                result = client.query_all(soql, timeout=budget.timeouts(self.connect_timeout_s, operation))
-                break
-            except SalesforceExpiredSession:
-                self.tokens.invalidate(token)
-                if attempt == 2:
-                    raise SalesforceAuthError(operation, status=401, code="INVALID_SESSION_ID") from None
-            except SimpleSalesforceError as exc:
-                detail = exc.content[0] if isinstance(exc.content, list) and exc.content else exc.content
-                code = detail.get("errorCode") if isinstance(detail, dict) else None
-                message = detail.get("message", "") if isinstance(detail, dict) else str(detail)[:200]
-                cls = SalesforceUnavailableError if exc.status >= 500 else SalesforceError
-                raise cls(operation, status=exc.status, code=code, detail=message) from None
-            except requests.exceptions.RequestException as exc:
-                raise SalesforceUnavailableError(operation, detail=type(exc).__name__) from None
+        soql = _MAP_QUERY + soql_quote(self.call_center_id)
+        records: list[dict] = []
+        token = self.tokens.get(budget)
+        path = f"/services/data/v{self.api_version}/query/"
+        params: dict[str, str] | None = {"q": soql}
+        while path:
+            body, token = self._get(path, params, token, budget)
+            records.extend(r for r in body.get("records") or [] if isinstance(r, dict))
+            next_url = body.get("nextRecordsUrl")
+            path, params = (next_url, None) if isinstance(next_url, str) and not body.get("done", True) else ("", None)
         mapping = {
-            record["ReferenceRecordId"][:15]: record["ExternalId"]
-            for record in result.get("records", [])
+            str(record["ReferenceRecordId"])[:15]: str(record["ExternalId"])
+            for record in records
             if record.get("ReferenceRecordId") and record.get("ExternalId")
         }
         logger.info("CallCenterRoutingMap loaded", extra={"mappings": len(mapping)})
         return mapping
+
+    def _get(
+        self, path: str, params: dict[str, str] | None, token: AccessToken, budget: Budget
+    ) -> tuple[dict, AccessToken]:
+        """One page of the REST query resource; a refused token (401) is granted again once."""
+        operation = "SOQL CallCenterRoutingMap"
+        for attempt in (1, 2):
+            response = self.transport.send(
+                operation,
+                "GET",
+                f"{token.instance_url}{path}",
+                budget,
+                idempotent=True,
+                expect_json=True,
+                params=params,
+                headers={"Authorization": f"Bearer {token.access_token}", "Accept": "application/json"},
+            )
+            if response.status_code == 401 and attempt == 1:
+                self.tokens.invalidate(token)
+                token = self.tokens.get(budget)
+                continue
+            if response.status_code == 200:
+                return response.json(), token
+            err = error_from_response(operation, response)
+            cls = SalesforceAuthError if response.status_code == 401 else SalesforceError
+            raise cls(operation, status=err.status, code=err.code, detail=err.detail)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def soql_quote(value: str) -> str:
+    """``value`` as a SOQL string literal: quoted, with ``\\`` and ``'`` escaped (SOQL and SOSL Reference,
+    "Quoted String Escape Sequences"); control characters are refused, as no id contains them.
+
+    Raises
+    ------
+    ValueError
+        ``value`` holds a control character.
+    """
+    if any(ord(ch) < 32 for ch in value):
+        raise ValueError("a SOQL literal without control characters")
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
