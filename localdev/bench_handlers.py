@@ -101,10 +101,10 @@ def main(argv: list[str] | None = None) -> int:
         secret_reads = 0
         original_loader = container._load_credentials
 
-        def counting_loader():
+        def counting_loader(*args):
             nonlocal secret_reads
             secret_reads += 1
-            return original_loader()
+            return original_loader(*args)
 
         container._load_credentials = counting_loader
         emulator = standins.salesforce

@@ -8,7 +8,11 @@ tests, the flow runner and the demo call it after changing the environment.
 from __future__ import annotations
 
 import functools
+import time
 
+from connect_omni.aws import READ_TIMEOUT_S, call
+from connect_omni.budget import Budget
+from connect_omni.observability import count
 from connect_omni.salesforce.auth import SalesforceCredentials, TokenProvider
 from connect_omni.salesforce.interaction import InteractionServiceClient
 from connect_omni.salesforce.routing_map import CallCenterRoutingMap
@@ -32,12 +36,26 @@ def _transport() -> Transport:
     )
 
 
-def _load_credentials() -> SalesforceCredentials:
-    from aws_lambda_powertools.utilities import parameters
+_secret_cache: dict[str, tuple[float, SalesforceCredentials]] = {}
 
+
+def _load_credentials(budget: Budget) -> SalesforceCredentials:
+    """The connected app's credentials from Secrets Manager, reused for ``SECRET_CACHE_SECONDS``.
+
+    Read only to grant a token; bounded by ``budget`` like every AWS call (:func:`connect_omni.aws.call`).
+    """
     s = settings()
-    secret = parameters.get_secret(s.salesforce_secret_id, transform="json", max_age=s.secret_cache_seconds)
-    return SalesforceCredentials.from_secret(secret)
+    cached = _secret_cache.get(s.salesforce_secret_id)
+    if cached is not None and time.monotonic() - cached[0] < s.secret_cache_seconds:
+        return cached[1]
+    client = aws_client("secretsmanager")
+    answer = call(
+        "secretsmanager:GetSecretValue", lambda: client.get_secret_value(SecretId=s.salesforce_secret_id), budget
+    )
+    count("SecretReads")
+    credentials = SalesforceCredentials.from_secret_string(answer.get("SecretString"))
+    _secret_cache[s.salesforce_secret_id] = (time.monotonic(), credentials)
+    return credentials
 
 
 @functools.cache
@@ -80,16 +98,24 @@ def routing_map() -> CallCenterRoutingMap:
 
 @functools.cache
 def aws_client(service: str):
-    """A boto3 client for ``service`` (endpoint from ``AWS_ENDPOINT_URL[_<SERVICE>]`` when set)."""
-    import boto3
+    """A boto3 client for ``service`` (endpoint from ``AWS_ENDPOINT_URL[_<SERVICE>]`` when set).
 
-    return boto3.client(service)
+    ``connect_timeout`` = ``HTTP_CONNECT_TIMEOUT_SECONDS``, ``read_timeout`` = :data:`connect_omni.aws.READ_TIMEOUT_S`,
+    no botocore retries: calls are bounded by the invocation's budget and retried by :func:`connect_omni.aws.call`.
+    """
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        connect_timeout=settings().http_connect_timeout_seconds,
+        read_timeout=READ_TIMEOUT_S,
+        retries={"total_max_attempts": 1, "mode": "standard"},
+    )
+    return boto3.client(service, config=config)
 
 
 def reset() -> None:
     """Forget every singleton and Powertools' parameter cache (after the environment changed)."""
     for cached in (settings, _transport, tokens, interaction_service, routing_map, aws_client):
         cached.cache_clear()
-    from aws_lambda_powertools.utilities import parameters
-
-    parameters.clear_caches()
+    _secret_cache.clear()

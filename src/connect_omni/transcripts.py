@@ -515,7 +515,7 @@ def ingest_contact(contact: ContactRef, budget: Budget, deps: Dependencies | Non
 
     try:
         attributes = get_contact_attributes(
-            deps.connect, instance_id_of(settings.connect_instance_arn), contact.initial_contact_id
+            deps.connect, instance_id_of(settings.connect_instance_arn), contact.initial_contact_id, budget
         )
     except ContactNotFoundError:
         return _skip(
@@ -538,7 +538,7 @@ def ingest_contact(contact: ContactRef, budget: Budget, deps: Dependencies | Non
     if settings.end_user_from_customer_address and not attributes.get("clientId", "").strip():
         try:
             channel = describe_customer_channel(
-                deps.connect, instance_id_of(settings.connect_instance_arn), contact.initial_contact_id
+                deps.connect, instance_id_of(settings.connect_instance_arn), contact.initial_contact_id, budget
             )
         except ContactNotFoundError:
             return _skip(

@@ -14,9 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from connect_omni.aws import AwsCallError, error_code
+from connect_omni.aws import AwsCallError, call
+from connect_omni.budget import Budget
 from connect_omni.models.connect import segment_subtype
 
 OPERATION = "connect:GetContactAttributes"
@@ -32,28 +31,40 @@ def instance_id_of(instance_arn: str) -> str:
     return instance_arn.rsplit("/", 1)[-1]
 
 
-def get_contact_attributes(client: Any, instance_id: str, initial_contact_id: str) -> dict[str, str]:
+def get_contact_attributes(
+    client: Any, instance_id: str, initial_contact_id: str, budget: Budget | None = None
+) -> dict[str, str]:
     """The contact attributes of the chat (attributes live on the initial contact and carry over transfers).
+
+    Runs through :func:`connect_omni.aws.call` (bounded by ``budget``, transient failures retried).
 
     Raises
     ------
     ContactNotFoundError
         ``ResourceNotFoundException`` (attributes expire with the contact, 24 h after a chat ends).
     AwsCallError
-        Any other failure.
+        Any other failure, or an answer that is not an object of attributes.
     """
-    try:
-        answer = client.get_contact_attributes(InstanceId=instance_id, InitialContactId=initial_contact_id)
-    except ClientError as exc:
-        code = error_code(exc)
-        message = str(exc.response.get("Error", {}).get("Message") or "")
-        if code == "ResourceNotFoundException":
-            raise ContactNotFoundError(OPERATION, code, message) from None
-        raise AwsCallError(OPERATION, code, message) from None
-    except BotoCoreError as exc:
-        raise AwsCallError(OPERATION, error_code(exc), str(exc)) from None
-    attributes = answer.get("Attributes") or {}
+    answer = _connect_call(
+        OPERATION,
+        lambda: client.get_contact_attributes(InstanceId=instance_id, InitialContactId=initial_contact_id),
+        budget,
+    )
+    attributes = answer.get("Attributes") if isinstance(answer, dict) else None
+    if attributes is None:
+        attributes = {}
+    if not isinstance(attributes, dict):
+        raise AwsCallError(OPERATION, "UnreadableAnswer", "Attributes is not an object", transient=True)
     return {str(k): str(v) for k, v in attributes.items() if v is not None}
+
+
+def _connect_call(operation: str, fn: Any, budget: Budget | None) -> Any:
+    try:
+        return call(operation, fn, budget)
+    except AwsCallError as exc:
+        if exc.code == "ResourceNotFoundException":
+            raise ContactNotFoundError(operation, exc.code, exc.detail) from None
+        raise
 
 
 @dataclass(frozen=True)
@@ -73,7 +84,9 @@ class CustomerChannel:
     customer_endpoint: dict[str, Any] | None
 
 
-def describe_customer_channel(client: Any, instance_id: str, contact_id: str) -> CustomerChannel:
+def describe_customer_channel(
+    client: Any, instance_id: str, contact_id: str, budget: Budget | None = None
+) -> CustomerChannel:
     """The channel subtype and customer endpoint of a contact (``DescribeContact``).
 
     Raises
@@ -83,16 +96,9 @@ def describe_customer_channel(client: Any, instance_id: str, contact_id: str) ->
     AwsCallError
         Any other failure.
     """
-    try:
-        answer = client.describe_contact(InstanceId=instance_id, ContactId=contact_id)
-    except ClientError as exc:
-        code = error_code(exc)
-        message = str(exc.response.get("Error", {}).get("Message") or "")
-        if code == "ResourceNotFoundException":
-            raise ContactNotFoundError(DESCRIBE_OPERATION, code, message) from None
-        raise AwsCallError(DESCRIBE_OPERATION, code, message) from None
-    except BotoCoreError as exc:
-        raise AwsCallError(DESCRIBE_OPERATION, error_code(exc), str(exc)) from None
+    answer = _connect_call(
+        DESCRIBE_OPERATION, lambda: client.describe_contact(InstanceId=instance_id, ContactId=contact_id), budget
+    )
     contact = answer.get("Contact") or {}
     endpoint = contact.get("CustomerEndpoint")
     return CustomerChannel(

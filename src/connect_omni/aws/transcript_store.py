@@ -14,9 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from connect_omni.aws import AwsCallError, error_code
+from connect_omni.aws import AwsCallError, call
 from connect_omni.budget import Budget
 from connect_omni.errors import ConnectOmniError
 from connect_omni.observability import logger
@@ -81,7 +79,7 @@ class TranscriptStore:
         base = f"{self.prefix}/" if self.prefix else ""
         return f"{base}{day:%Y/%m/%d}/{contact_id}_"
 
-    def find(self, contact_id: str, days: Sequence[date]) -> str | None:
+    def find(self, contact_id: str, days: Sequence[date], budget: Budget | None = None) -> str | None:
         """The key of the contact's transcript under the first of ``days`` that has one, else ``None``.
 
         When a day holds several objects for the contact, the last key in S3 order (the latest timestamp
@@ -89,22 +87,38 @@ class TranscriptStore:
         """
         for day in days:
             prefix = self.key_prefix(contact_id, day)
-            try:
-                answer = self.client.list_objects_v2(Bucket=self.bucket, Prefix=prefix, MaxKeys=100)
-            except (ClientError, BotoCoreError) as exc:
-                raise AwsCallError("s3:ListObjectsV2", error_code(exc), f"s3://{self.bucket}/{prefix}") from None
-            keys = sorted(obj["Key"] for obj in answer.get("Contents", []) if obj["Key"].endswith(".json"))
+            answer = self._call(
+                "s3:ListObjectsV2",
+                f"s3://{self.bucket}/{prefix}",
+                lambda prefix=prefix: self.client.list_objects_v2(Bucket=self.bucket, Prefix=prefix, MaxKeys=100),
+                budget,
+            )
+            contents = answer.get("Contents", []) if isinstance(answer, dict) else []
+            keys = sorted(
+                str(obj["Key"])
+                for obj in contents
+                if isinstance(obj, dict) and str(obj.get("Key", "")).endswith(".json")
+            )
             if keys:
                 return keys[-1]
         return None
 
-    def read(self, key: str) -> FoundTranscript:
-        """The object's bytes."""
-        try:
-            body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
-        except (ClientError, BotoCoreError) as exc:
-            raise AwsCallError("s3:GetObject", error_code(exc), f"s3://{self.bucket}/{key}") from None
+    def read(self, key: str, budget: Budget | None = None) -> FoundTranscript:
+        """The object's bytes (the whole body read within the budget)."""
+        body = self._call(
+            "s3:GetObject",
+            f"s3://{self.bucket}/{key}",
+            lambda: self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read(),
+            budget,
+        )
         return FoundTranscript(self.bucket, key, body)
+
+    @staticmethod
+    def _call(operation: str, where: str, fn: Callable[[], Any], budget: Budget | None) -> Any:
+        try:
+            return call(operation, fn, budget)
+        except AwsCallError as exc:
+            raise AwsCallError(operation, exc.code, f"{where}: {exc.detail}", transient=exc.transient) from None
 
     def wait_for(
         self, contact_id: str, days: Sequence[date], budget: Budget, policy: PollPolicy = PollPolicy()
@@ -122,11 +136,11 @@ class TranscriptStore:
         looks = 0
         while True:
             looks += 1
-            key = self.find(contact_id, days)
+            key = self.find(contact_id, days, budget)
             if key is not None:
                 if looks > 1:
                     logger.info("Transcript appeared", extra={"looks": looks, "key": key})
-                return self.read(key)
+                return self.read(key, budget)
             wait = min(delay, budget.remaining() - policy.reserve_s)
             if wait <= 0:
                 searched = ", ".join(f"s3://{self.bucket}/{self.key_prefix(contact_id, d)}*" for d in days)

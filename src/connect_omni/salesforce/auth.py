@@ -53,6 +53,25 @@ class SalesforceCredentials(BaseModel):
         return value
 
     @classmethod
+    def from_secret_string(cls, secret_string: Any) -> SalesforceCredentials:
+        """Validate the secret's ``SecretString`` (JSON).
+
+        Raises
+        ------
+        ConfigurationError
+            Not JSON, not an object, or keys missing (named, never their values).
+        """
+        import json
+
+        if not isinstance(secret_string, str):
+            raise ConfigurationError("SALESFORCE_SECRET_ID: the secret has no SecretString (a binary secret?)")
+        try:
+            secret = json.loads(secret_string)
+        except ValueError:
+            raise ConfigurationError("SALESFORCE_SECRET_ID: the secret is not JSON") from None
+        return cls.from_secret(secret)
+
+    @classmethod
     def from_secret(cls, secret: Any) -> SalesforceCredentials:
         """Validate the decoded secret.
 
@@ -97,8 +116,9 @@ class TokenProvider:
     audience:
         The JWT ``aud``: ``SALESFORCE_AUTH_URL``.
     load_credentials:
-        Returns the :class:`SalesforceCredentials`; called only when a grant is needed (cold start, or
-        after Salesforce refused the token), so the warm path makes no Secrets Manager call.
+        ``load_credentials(budget)`` returns the :class:`SalesforceCredentials`; called only when a grant is
+        needed (cold start, or after Salesforce refused the token), so the warm path makes no Secrets Manager
+        call.
     transport:
         The container's :class:`Transport`.
     """
@@ -108,7 +128,7 @@ class TokenProvider:
         *,
         token_url: str,
         audience: str,
-        load_credentials: Callable[[], SalesforceCredentials],
+        load_credentials: Callable[[Budget], SalesforceCredentials],
         transport: Transport,
     ) -> None:
         self.token_url = token_url
@@ -144,7 +164,7 @@ class TokenProvider:
     def _grant(self, budget: Budget) -> AccessToken:
         import jwt  # PyJWT, and cryptography through it, load only when a grant is made (cold start)
 
-        credentials = self._load_credentials()
+        credentials = self._load_credentials(budget)
         now = int(time.time())
         assertion = jwt.encode(
             {
