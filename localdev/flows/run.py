@@ -96,6 +96,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--type", choices=FLOW_TYPES, help="flow type when the file does not say")
     p.add_argument("--channel", choices=CHANNELS, default="CHAT", help="the contact's channel (default CHAT)")
     p.add_argument(
+        "--queue", metavar="QUEUE", help="the contact's working queue at the start (a transfer or disconnect flow)"
+    )
+    p.add_argument(
         "--lambda",
         dest="lambdas",
         metavar="NAME=JSON|NAME=error",
@@ -219,7 +222,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"--flows: {error}", file=sys.stderr)
     if errors:
         return 2
-    contact = Contact(channel=args.channel, attributes=dict(args.attribute))
+    contact = Contact(channel=args.channel, attributes=dict(args.attribute), queue=args.queue)
     if not args.json:
         print(f"flow: {doc.label} ({doc.name}; {doc.flow_type} from {doc.type_source}), {args.channel} contact")
     on_step = None if args.json else (lambda step: print(format_step(step), flush=True))

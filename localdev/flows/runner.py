@@ -12,7 +12,9 @@
 
 This is an emulator, not Amazon Connect: it follows the documented behaviour of each action (the Flow language
 reference, https://docs.aws.amazon.com/connect/latest/APIReference/flow-language-actions.html and its per-action
-pages, linked from :data:`ACTION_DOCS`) and states its assumptions where the documentation is silent.
+pages, linked from :data:`localdev.flows.actions.DOCS`) and states its assumptions where the documentation is
+silent. An action that does not work on the contact's channel (:data:`localdev.flows.actions.CHANNELS`) takes its
+error branch, as the admin guide's table of block support by channel says; without one the flow stops.
 
 What the customer and the world do is scripted by a :class:`Scenario`; where it scripts nothing, each block takes
 its default: no customer input is a timeout, no Lex intent is ``NoMatchingCondition``, a Wait runs out
@@ -36,9 +38,8 @@ Assumptions (documentation silent)
 - The success of TransferContactToQueue ends the run (the contact is queued; the flow stops).
 - TransferToFlow to a flow the run was not given ends the run as "transferred to flow" (the contact left this
   flow); InvokeFlowModule of a module it was not given takes NoMatchingError.
-- GetParticipantInput works on voice and chat; on other channels it takes NoMatchingError.
-- Actions documented as voice-only that "take the Error branch" elsewhere (TransferContactToAgent, CheckVoiceId,
-  StartVoiceIdStream) do so on other channels; when they have no error branch the flow ends.
+- A stored GetParticipantInput (StoreInput True) without input takes Success with ``$.StoredCustomerInput`` =
+  ``Timeout`` (the *Store customer input* block's documented behaviour).
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NoReturn
 
+from localdev.flows import actions as docs
 from localdev.flows.lambdas import (  # re-exported: the demo and tests import them from here
     FakeLambdaContext,
     Invoker,
@@ -65,7 +67,6 @@ from localdev.flows.placeholders import PLACEHOLDERS
 from localdev.flows.sources import FlowDocument, SourceError, load, read_paths
 
 __all__ = [
-    "ACTION_DOCS",
     "DEFAULT_FLOWS",
     "HANDLERS",
     "TERMINAL_KINDS",
@@ -123,39 +124,6 @@ METRIC_DEFAULTS: dict[str, float] = {
 }
 """Queue metrics when a :class:`Scenario` scripts none: an open, staffed, empty queue."""
 
-_API = "https://docs.aws.amazon.com/connect/latest/APIReference/"
-ACTION_DOCS: dict[str, str] = {
-    "CheckHoursOfOperation": _API + "flow-control-actions-checkhoursofoperation.html",
-    "CheckMetricData": _API + "flow-control-actions-checkmetricdata.html",
-    "CheckOutboundCallStatus": _API + "flow-control-actions-checkoutboundcallstatus.html",
-    "CheckVoiceId": _API + "flow-control-actions-checkvoiceid.html",
-    "Compare": _API + "flow-control-actions-compare.html",
-    "ConnectParticipantWithLexBot": _API + "participant-actions-connectparticipantwithlexbot.html",
-    "CreateCallbackContact": _API + "interactions-createcallbackcontact.html",
-    "DequeueContactAndTransferToQueue": _API + "contact-actions-dequeuecontactandtransfertoqueue.html",
-    "DisconnectParticipant": _API + "participant-actions-disconnectparticipant.html",
-    "DistributeByPercentage": _API + "flow-control-actions-distributebypercentage.html",
-    "EndFlowExecution": _API + "flow-control-actions-endflowexecution.html",
-    "EndFlowModuleExecution": _API + "endflowmoduleexecution.html",
-    "GetMetricData": _API + "flow-control-actions-getmetricdata.html",
-    "GetParticipantInput": _API + "participant-actions-getparticipantinput.html",
-    "InvokeFlowModule": _API + "flow-language-actions-invoke-flow-module.html",
-    "InvokeLambdaFunction": _API + "interactions-invokelambdafunction.html",
-    "Loop": _API + "flow-control-actions-loop.html",
-    "MessageParticipant": _API + "participant-actions-messageparticipant.html",
-    "MessageParticipantIteratively": _API + "participant-actions-messageparticipantiteratively.html",
-    "ShowView": _API + "participant-actions-showview.html",
-    "TransferContactToAgent": _API + "contact-actions-transfercontacttoagent.html",
-    "TransferContactToQueue": _API + "contact-actions-transfercontacttoqueue.html",
-    "TransferParticipantToThirdParty": _API + "participant-actions-transferparticipanttothirdparty.html",
-    "TransferToFlow": _API + "flow-control-actions-transfertoflow.html",
-    "UpdateContactAttributes": _API + "contact-actions-updatecontactattributes.html",
-    "UpdateContactEventHooks": _API + "contact-actions-updatecontacteventhooks.html",
-    "UpdateContactTargetQueue": _API + "contact-actions-updatecontacttargetqueue.html",
-    "Wait": _API + "flow-control-actions-wait.html",
-}
-"""Action type -> the Flow language reference page its emulation follows."""
-
 SETTING_ACTIONS: frozenset[str] = frozenset(
     {
         "UpdateFlowLoggingBehavior",
@@ -186,10 +154,6 @@ SETTING_ACTIONS: frozenset[str] = frozenset(
 )
 """Actions whose effect is on the contact's settings or on another system: the runner records their parameters
 (``RunResult.settings``) and takes Success (a scenario choice can force an error branch)."""
-
-VOICE_ONLY_ERROR_BRANCH = frozenset({"CheckVoiceId", "StartVoiceIdStream", "TransferContactToAgent"})
-"""Voice-only actions documented to take the Error branch on other channels (CheckVoiceId, StartVoiceIdStream,
-and the *Transfer to agent* block: https://docs.aws.amazon.com/connect/latest/adminguide/transfer-to-agent-block.html)."""
 
 _QUEUE_ARN = re.compile(r"^arn:aws[a-z-]*:connect:[a-z0-9-]+:\d{12}:instance/[^/]+/(queue|agent)/[^/]+$")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -747,7 +711,12 @@ class _Run:
             self.record(action, "not emulated")
             self.finish(None, f"cannot emulate action type {typ} (block {ident})")
         self._recorded = False
-        branch, target = handler(action, params)
+        supported = docs.CHANNELS.get(typ)
+        if supported is not None and self.contact.channel not in supported:
+            self.note(f"{typ} does not work on {self.contact.channel} contacts: error branch")
+            branch, target = self.error_or_end(action, f"{typ} does not work on {self.contact.channel} contacts")
+        else:
+            branch, target = handler(action, params)
         if not self._recorded:
             self.record(action, branch)
         return branch, target
@@ -950,11 +919,7 @@ class _Run:
 
     def do_setting(self, action: dict[str, Any], p: dict[str, Any]) -> tuple[str, str | None]:
         self.result.settings.append((str(action.get("Type")), p))
-        typ = action.get("Type")
-        if typ in VOICE_ONLY_ERROR_BRANCH and self.contact.channel != "VOICE":
-            self.note(f"{typ} is voice-only: a {self.contact.channel} contact takes the error branch")
-            return self.error_or_end(action, f"{typ} is voice-only")
-        if typ == "UpdateContactCallbackNumber":
+        if action.get("Type") == "UpdateContactCallbackNumber":
             number = self.resolve(p.get("CallbackNumber"))
             if number is MISSING or not _E164.match(str(number)):
                 self.note(f"callback number {p.get('CallbackNumber')} = {number!r} is not E.164")
@@ -1090,8 +1055,6 @@ class _Run:
         return self._queue(action, target)
 
     def do_TransferContactToAgent(self, action: dict[str, Any], p: dict[str, Any]) -> tuple[str, str | None]:
-        if self.contact.channel != "VOICE":
-            return self.error_or_end(action, f"TransferContactToAgent is voice-only ({self.contact.channel} contact)")
         self.record(action, "end")
         self.finish("transferred to agent", "transferred to agent")
 
@@ -1109,9 +1072,6 @@ class _Run:
         return self.follow(action, "Success")
 
     def do_MessageParticipantIteratively(self, action: dict[str, Any], p: dict[str, Any]) -> tuple[str, str | None]:
-        if self.contact.channel == "CHAT":
-            self.note("chat: MessageParticipantIteratively takes the error branch at once")
-            return self.error_or_end(action, "MessageParticipantIteratively does not run on chat")
         for message in p.get("Messages") or []:
             if isinstance(message, dict):
                 self._say(message)
@@ -1124,15 +1084,16 @@ class _Run:
 
     def do_GetParticipantInput(self, action: dict[str, Any], p: dict[str, Any]) -> tuple[str, str | None]:
         self._say(p)
-        if self.contact.channel not in ("VOICE", "CHAT"):
-            self.note(f"no customer input on a {self.contact.channel} contact")
-            return self.error(action, "NoMatchingError")
+        store = str(p.get("StoreInput")) == "True"
         if not self.inputs:
             self.note(f"no input within {p.get('InputTimeLimitSeconds')} s")
+            if store:  # Store customer input: "the contact takes the Success branch" with the value Timeout
+                self.stored_input = "Timeout"
+                return self.follow(action, "Success")
             return self.error(action, "InputTimeLimitExceeded", "NoMatchingError")
         entered = self.inputs.popleft()
         self.note(f"customer entered {entered!r}")
-        if str(p.get("StoreInput")) == "True":
+        if store:
             phone = ((p.get("InputValidation") or {}).get("PhoneNumberValidation")) or None
             if phone is not None and not _valid_phone(entered, phone):
                 return self.error(action, "InvalidPhoneNumber", "NoMatchingError")
@@ -1157,8 +1118,6 @@ class _Run:
         return self.error(action, "TimeLimitExceeded", "NoMatchingCondition", "NoMatchingError")
 
     def do_CheckVoiceId(self, action: dict[str, Any], p: dict[str, Any]) -> tuple[str, str | None]:
-        if self.contact.channel != "VOICE":
-            return self.error_or_end(action, "CheckVoiceId is voice-only")
         self.note("no Voice ID result scripted")
         return self.error(action, "NoMatchingCondition", "NoMatchingError")
 
@@ -1167,9 +1126,6 @@ class _Run:
 
     def do_TransferParticipantToThirdParty(self, action: dict[str, Any], p: dict[str, Any]) -> tuple[str, str | None]:
         number = self.interpolate(p.get("ThirdPartyPhoneNumber"))
-        if self.contact.channel != "VOICE":
-            self.note(f"{self.contact.channel} contact: third-party transfer is voice-only")
-            return self.error_or_end(action, "TransferParticipantToThirdParty is voice-only")
         if str(p.get("ContinueFlowExecution", "True")) == "False":
             self.record(action, "end")
             self.finish("transferred to number", f"transferred to number {number}")

@@ -100,16 +100,18 @@ def test_get_participant_input() -> None:
         conditions=[("Equals", "1", "set-q")],
         errors={"InputTimeLimitExceeded": "bye", "NoMatchingCondition": "bye", "NoMatchingError": "bye"},
     )
-    assert branches(run(flow(menu), Contact(), StubInvoker()))[0] == "InputTimeLimitExceeded"
-    pressed = run(flow(menu), Contact(), StubInvoker(), scenario=Scenario(inputs=["1"]))
+    voice = Contact(channel="VOICE")
+    assert branches(run(flow(menu), voice, StubInvoker()))[0] == "InputTimeLimitExceeded"
+    pressed = run(flow(menu), voice, StubInvoker(), scenario=Scenario(inputs=["1"]))
     assert pressed.path[0][2] == "Equals 1" and pressed.terminal == "queued"
     assert pressed.messages == ["Press 1 for sales"]
-    assert branches(run(flow(menu), Contact(), StubInvoker(), scenario=Scenario(inputs=["9"])))[0] == (
+    assert branches(run(flow(menu), voice, StubInvoker(), scenario=Scenario(inputs=["9"])))[0] == (
         "NoMatchingCondition"
     )
-    assert branches(run(flow(menu), Contact(channel="TASK"), StubInvoker(), scenario=Scenario(inputs=["1"])))[0] == (
-        "NoMatchingError"
-    )
+    # DTMF input is voice-only: a chat takes the error branch (block-support-by-channel)
+    chat = run(flow(menu), Contact(channel="CHAT"), StubInvoker(), scenario=Scenario(inputs=["1"]))
+    assert branches(chat)[0] == "NoMatchingError"
+    assert chat.steps[0].notes == ("GetParticipantInput does not work on CHAT contacts: error branch",)
 
 
 def test_stored_input_with_phone_validation() -> None:
@@ -127,10 +129,13 @@ def test_stored_input_with_phone_validation() -> None:
     save = action(
         "save", "UpdateContactAttributes", {"Attributes": {"n": "$.StoredCustomerInput"}}, nxt="bye", errors={}
     )
-    ok = run(flow(store, save), Contact(), StubInvoker(), scenario=Scenario(inputs=["+14155550100"]))
+    voice = Contact(channel="VOICE")
+    ok = run(flow(store, save), voice, StubInvoker(), scenario=Scenario(inputs=["+14155550100"]))
     assert ok.attributes == {"n": "+14155550100"}
-    bad = run(flow(store, save), Contact(), StubInvoker(), scenario=Scenario(inputs=["12"]))
+    bad = run(flow(store, save), voice, StubInvoker(), scenario=Scenario(inputs=["12"]))
     assert bad.path[0][2] == "InvalidPhoneNumber"
+    silent = run(flow(store, save), voice, StubInvoker())
+    assert silent.path[0][2] == "Success" and silent.attributes == {"n": "Timeout"}
 
 
 def test_lex_intent() -> None:
@@ -178,7 +183,10 @@ def test_voice_only_transfers() -> None:
     agent = action("to-agent", "TransferContactToAgent")
     assert run(flow(agent), Contact(channel="VOICE"), StubInvoker()).terminal == "transferred to agent"
     chat = run(flow(agent), Contact(channel="CHAT"), StubInvoker())
-    assert chat.terminal == "ended" and "voice-only" in chat.outcome
+    assert (chat.terminal, chat.outcome) == (
+        "ended",
+        "ended at to-agent: TransferContactToAgent does not work on CHAT contacts",
+    )
     third = action(
         "ext",
         "TransferParticipantToThirdParty",
@@ -327,7 +335,7 @@ def test_customer_queue_flow_loops_messages_until_it_ends() -> None:
     voice = run(flow(loop), Contact(channel="VOICE"), StubInvoker())
     assert voice.terminal == "ended" and voice.messages == ["Please hold"]
     chat = run(flow(loop), Contact(channel="CHAT"), StubInvoker())
-    assert chat.terminal == "ended" and "does not run on chat" in chat.outcome
+    assert chat.outcome == "ended at loop: MessageParticipantIteratively does not work on CHAT contacts"
 
 
 def test_segment_attributes_reach_the_lambda_event_and_survive_a_transfer() -> None:
