@@ -112,3 +112,26 @@ def test_run_usage_and_unreadable_flow_exit_2(args: list[str], message: str, cap
         code = exc.code
     assert code == 2
     assert message in capsys.readouterr().err
+
+
+README = (FLOWS_DIR.parent / "README.md").read_text(encoding="utf-8")
+README_EXAMPLES = [
+    line.split("-m ", 1)[1].split()
+    for line in README.splitlines()
+    if line.startswith(".venv/bin/python -m localdev.flows.")
+]
+
+
+@pytest.mark.parametrize("command", README_EXAMPLES, ids=[" ".join(c[1:]) or c[0] for c in README_EXAMPLES])
+def test_readme_examples_run_and_exit_0(command: list[str], capsys) -> None:
+    module = {"localdev.flows.check": check, "localdev.flows.run": run}[command[0]]
+    root = str(FLOWS_DIR.parent)
+    args = [arg if not arg.startswith("contact_flows/") else f"{root}/{arg}" for arg in command[1:]]
+    assert module.main(args) == 0
+    out, err = capsys.readouterr()
+    assert out or err.endswith("0 error(s), 0 warning(s)\n")
+
+
+def test_the_readme_shows_both_tools() -> None:
+    assert {c[0] for c in README_EXAMPLES} == {"localdev.flows.check", "localdev.flows.run"}
+    assert any("--standins" in c for c in README_EXAMPLES)
