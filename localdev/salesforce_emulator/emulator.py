@@ -11,7 +11,10 @@ developer.salesforce.com/docs/service/interaction-service-api):
   (AddConversationHistoryRequest), ``DELETE /api/v1/route`` (DeleteRouteRequest: cancels the conversation's
   pending PSR) — all answer 202 on success and ``{"code", "message"}`` errors.
 * ``GET /api/v1/conversationEntry`` (GetConversationEntriesRequest) — read-only, 200.
-* ``GET /services/data/v<NN.N>/query[/]?q=<SOQL>`` over ``CallCenterRoutingMap`` (see :mod:`.soql`).
+* ``GET /services/data/v<NN.N>/query[/]?q=<SOQL>`` over ``CallCenterRoutingMap`` and the declared sObjects
+  (see :mod:`.soql`).
+* ``PATCH /services/data/v<NN.N>/composite/sobjects/<type>/<externalIdField>`` — the sObject Collections upsert
+  of the declared sObjects, ``awsac__SCC_ContactTraceRecord__c`` (see :mod:`.sobjects`).
 * ``/__admin/...`` — control endpoints for another process (see :class:`EmulatorAdminClient`).
 
 Session lifecycle (one Conversation per channel and end user; its MessagingSessions one after the other):
@@ -43,6 +46,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -71,6 +75,7 @@ from . import soql
 from .errors import InteractionError
 from .ids import is_id, new_id, to_15, to_18
 from .interaction import check_conversation, check_headers, check_history, check_interactions, check_route
+from .sobjects import RecordFault, RestError, SObjectStore
 from .state import (
     Channel,
     Conversation,
@@ -88,6 +93,9 @@ DEFAULT_ORG_ID_15 = "00D5g000004AbCd"
 TOKEN_PATH = "/services/oauth2/token"
 INTERACTION_PREFIX = "/api/v1/"
 _QUERY_PATH = re.compile(r"^/services/data/v(?P<version>\d+\.\d)/query/?$")
+_COLLECTIONS_PATH = re.compile(
+    r"^/services/data/v(?P<version>\d+\.\d)/composite/sobjects/(?P<sobject>\w+)/(?P<field>\w+)/?$"
+)
 MAX_ASSERTION_LIFETIME_S = 300  # Salesforce: exp "within three minutes" recommended; we allow 5 minutes.
 CLOCK_SKEW_S = 30
 #: What ``/conversation`` answers for a conversation whose sessions have all ended (see the module docstring).
@@ -105,6 +113,7 @@ ADMIN_METHODS = frozenset(
         "end_session",
         "set_ended_session_answer",
         "fail_next",
+        "fail_records",
         "delay",
         "drop_next",
         "trickle",
@@ -254,6 +263,7 @@ class SalesforceEmulator:
         self._history: dict[str, list[dict[str, Any]]] = {}
         self._interactions: dict[str, list[dict[str, Any]]] = {}
         self._log: list[RecordedRequest] = []
+        self._sobjects = SObjectStore()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -655,6 +665,48 @@ class SalesforceEmulator:
             )
         )
 
+    def fail_records(
+        self,
+        sobject: str,
+        status_code: str,
+        *,
+        external_ids: list[str] | None = None,
+        times: int | None = 1,
+        message: str | None = None,
+        fields: list[str] | None = None,
+    ) -> None:
+        """Make the next ``times`` records of ``sobject`` in sObject Collections upserts fail with a per-record
+        error (the request itself still answers 200; see :mod:`.sobjects`).
+
+        Parameters
+        ----------
+        sobject : str
+            E.g. ``awsac__SCC_ContactTraceRecord__c``.
+        status_code : str
+            The error's ``statusCode``, e.g. ``UNABLE_TO_LOCK_ROW`` (transient) or
+            ``FIELD_CUSTOM_VALIDATION_EXCEPTION`` (permanent).
+        external_ids : list of str, optional
+            Only records with one of these external id values (default: any record).
+        times : int or None, optional
+            Number of records (default 1); None for every matching record until :meth:`reset`.
+        message, fields : optional
+            The error's ``message`` (default: a generic one) and ``fields``.
+        """
+        self._sobjects.add_fault(
+            RecordFault(
+                sobject,
+                status_code,
+                message or f"Injected record error {status_code}",
+                list(fields or []),
+                set(external_ids) if external_ids is not None else None,
+                times,
+            )
+        )
+
+    def records(self, sobject: str) -> list[dict[str, Any]]:
+        """Copies of the stored records of a declared sObject (``Id``, system dates and every field set)."""
+        return self._sobjects.all(sobject)
+
     def delay(self, path: str, seconds: float, times: int | None = None) -> None:
         """Delay responses under ``path`` by ``seconds`` (then answer normally).
 
@@ -853,7 +905,8 @@ class SalesforceEmulator:
             {kind, value}, routingInfo, status}`` (``Pending`` | ``Deleted`` | ``Accepted``); ``history``:
             conversationIdentifier → list of ConversationEntryHistory as received; ``interactions``:
             conversationIdentifier → list of interactions as received;
-            ``routingMap``: list of CallCenterRoutingMap records; ``tokens``: number of valid tokens.
+            ``routingMap``: list of CallCenterRoutingMap records; ``sobjects``: sObject name → list of stored
+            records; ``tokens``: number of valid tokens.
         """
         with self._lock:
             return {
@@ -893,17 +946,19 @@ class SalesforceEmulator:
                 "history": {k: list(v) for k, v in self._history.items()},
                 "interactions": {k: list(v) for k, v in self._interactions.items()},
                 "routingMap": [dict(r) for r in self._routing_map],
+                "sobjects": {t.name: self._sobjects.all(t.name) for t in self._sobjects.types},
                 "tokens": len(self._tokens),
             }
 
     def reset(self) -> None:
-        """Clear runtime state: conversations, sessions, PSRs, history, tokens, request log, faults, and the
-        answer to ended sessions (back to ``new``).
+        """Clear runtime state: conversations, sessions, PSRs, history, sObject records, tokens, request log,
+        faults (record faults too), and the answer to ended sessions (back to ``new``).
 
         Keeps registered clients, channels (their routing goes back to the one given to :meth:`add_channel`),
         flow routing and the routing map.
         """
         self._faults.clear()
+        self._sobjects.clear()
         with self._lock:
             self._ended_session_answer = "new"
             self._flow_routing.clear()
@@ -994,6 +1049,9 @@ class SalesforceEmulator:
         match = _QUERY_PATH.match(path)
         if match:
             return self._query(request, match["version"])
+        match = _COLLECTIONS_PATH.match(path)
+        if match:
+            return self._collections_upsert(request, match["sobject"], match["field"])
         handlers = {
             ("POST", "/api/v1/conversation"): self._conversation,
             ("POST", "/api/v1/interactions"): self._post_interactions,
@@ -1103,18 +1161,34 @@ class SalesforceEmulator:
         q = request.args.get("q")
         if not q:
             return _json([{"message": "A query string is required (q)", "errorCode": "MALFORMED_QUERY"}], 400)
+        schemas = (soql.CALL_CENTER_ROUTING_MAP, *(t.schema for t in self._sobjects.types))
         try:
-            parsed = soql.parse(q)
+            parsed = soql.parse(q, schemas)
         except soql.SoqlError as error:
             return _json([{"message": error.message, "errorCode": error.error_code}], 400)
-        with self._lock:
-            records = [dict(r) for r in self._routing_map]
-        with_id = soql.Query(tuple(dict.fromkeys(("Id", *parsed.fields))), parsed.conditions, parsed.limit)
+        if parsed.object_name == soql.OBJECT_NAME:
+            with self._lock:
+                records = [dict(r) for r in self._routing_map]
+        else:
+            records = self._sobjects.all(parsed.object_name)
+        with_id = dataclasses.replace(parsed, fields=tuple(dict.fromkeys(("Id", *parsed.fields))))
         out = []
         for record in soql.execute(with_id, records):
-            url = f"/services/data/v{version}/sobjects/{soql.OBJECT_NAME}/{record['Id']}"
-            out.append({"attributes": {"type": soql.OBJECT_NAME, "url": url}} | {f: record[f] for f in parsed.fields})
+            url = f"/services/data/v{version}/sobjects/{parsed.object_name}/{record['Id']}"
+            out.append({"attributes": {"type": parsed.object_name, "url": url}} | {f: record[f] for f in parsed.fields})
         return _json({"totalSize": len(out), "done": True, "records": out})
+
+    def _collections_upsert(self, request: Request, sobject: str, external_id_field: str) -> Response:
+        """``PATCH .../composite/sobjects/<type>/<externalIdField>``: sObject Collections upsert (:mod:`.sobjects`)."""
+        if not self._token_valid(request):
+            return _json([{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}], 401)
+        if request.method != "PATCH":
+            message = f"HTTP Method '{request.method}' not allowed. Allowed are PATCH"
+            return _json([{"message": message, "errorCode": "METHOD_NOT_ALLOWED"}], 405)
+        try:
+            return _json(self._sobjects.upsert(sobject, external_id_field, request.environ["emulator.body"]))
+        except RestError as error:
+            return _json(error.body(), error.status)
 
     # ------------------------------------------------------------------ Interaction Service
 

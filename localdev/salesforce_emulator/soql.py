@@ -1,8 +1,9 @@
-"""A tiny SOQL subset over the emulator's ``CallCenterRoutingMap`` records.
+"""A tiny SOQL subset over the emulator's records (``CallCenterRoutingMap``, and the sObjects of
+:mod:`.sobjects` such as ``awsac__SCC_ContactTraceRecord__c``).
 
-Grammar (keywords case-insensitive, field names case-insensitive as in SOQL)::
+Grammar (keywords case-insensitive, object and field names case-insensitive as in SOQL)::
 
-    SELECT field [, field]... FROM CallCenterRoutingMap
+    SELECT field [, field]... FROM <object>
         [WHERE cond [AND cond]...] [LIMIT n]
     cond := Field = 'value' | Field IN ('a', 'b', ...)
 
@@ -15,6 +16,7 @@ Salesforce.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .ids import same_id
@@ -22,7 +24,6 @@ from .ids import same_id
 OBJECT_NAME = "CallCenterRoutingMap"
 FIELDS: tuple[str, ...] = ("Id", "CallCenterId", "ReferenceRecordId", "ExternalId", "QuickConnect", "DeveloperName")
 _ID_FIELDS = frozenset({"Id", "CallCenterId", "ReferenceRecordId"})
-_CANONICAL = {name.lower(): name for name in FIELDS}
 
 
 class SoqlError(Exception):
@@ -43,6 +44,41 @@ class SoqlError(Exception):
 
 
 @dataclass(frozen=True)
+class ObjectSchema:
+    """An object the queries may name.
+
+    Attributes
+    ----------
+    name : str
+        API name, e.g. ``CallCenterRoutingMap``.
+    fields : tuple of str
+        Its field API names (canonical case).
+    id_fields : frozenset of str
+        Id-typed fields, which compare equal in their 15- and 18-character forms.
+    """
+
+    name: str
+    fields: tuple[str, ...]
+    id_fields: frozenset[str] = frozenset({"Id"})
+
+    def field(self, name: str) -> str:
+        """The canonical name of field ``name`` (any case).
+
+        Raises
+        ------
+        SoqlError
+            ``INVALID_FIELD`` when the object has no such field.
+        """
+        for candidate in self.fields:
+            if candidate.lower() == name.lower():
+                return candidate
+        raise SoqlError(f"No such column '{name}' on entity '{self.name}'.", "INVALID_FIELD")
+
+
+CALL_CENTER_ROUTING_MAP = ObjectSchema(OBJECT_NAME, FIELDS, _ID_FIELDS)
+
+
+@dataclass(frozen=True)
 class Query:
     """A parsed query.
 
@@ -54,11 +90,17 @@ class Query:
         ``(field, allowed values)``; all must hold (AND).
     limit : int or None
         LIMIT, if given.
+    object_name : str
+        The object's canonical API name.
+    id_fields : frozenset of str
+        Its Id-typed fields.
     """
 
     fields: tuple[str, ...]
     conditions: tuple[tuple[str, tuple[str, ...]], ...]
     limit: int | None
+    object_name: str = OBJECT_NAME
+    id_fields: frozenset[str] = _ID_FIELDS
 
 
 _QUERY_RE = re.compile(
@@ -75,24 +117,19 @@ _COND_IN = re.compile(
 _AND_SPLIT = re.compile(rf"\s+AND\s+(?=(?:[^']|{_STRING})*$)", re.IGNORECASE)
 
 
-def _field(name: str) -> str:
-    canonical = _CANONICAL.get(name.lower())
-    if canonical is None:
-        raise SoqlError(f"No such column '{name}' on entity '{OBJECT_NAME}'.", "INVALID_FIELD")
-    return canonical
-
-
 def _unquote(literal: str) -> str:
     return re.sub(r"\\(.)", r"\1", literal[1:-1])
 
 
-def parse(soql: str) -> Query:
+def parse(soql: str, schemas: Iterable[ObjectSchema] = (CALL_CENTER_ROUTING_MAP,)) -> Query:
     """Parse a query of the supported subset.
 
     Parameters
     ----------
     soql : str
         The ``q`` parameter.
+    schemas : iterable of ObjectSchema, optional
+        The objects a query may name; ``CallCenterRoutingMap`` only by default.
 
     Returns
     -------
@@ -108,8 +145,10 @@ def parse(soql: str) -> Query:
     match = _QUERY_RE.match(soql)
     if match is None:
         raise SoqlError("unexpected token: the emulator supports SELECT ... FROM ... [WHERE ...] [LIMIT n]")
-    if match["object"].lower() != OBJECT_NAME.lower():
+    schema = next((s for s in schemas if s.name.lower() == match["object"].lower()), None)
+    if schema is None:
         raise SoqlError(f"sObject type '{match['object']}' is not supported.", "INVALID_TYPE")
+    _field = schema.field
     raw_fields = [part.strip() for part in match["fields"].split(",")]
     if any(not re.fullmatch(r"\w+", part) for part in raw_fields):
         raise SoqlError("unexpected token in the field list (the emulator supports plain field names only)")
@@ -129,7 +168,9 @@ def parse(soql: str) -> Query:
                 continue
             raise SoqlError(f"unexpected token in WHERE clause: {clause.strip()!r}")
     limit = int(match["limit"]) if match["limit"] else None
-    return Query(fields=fields, conditions=tuple(conditions), limit=limit)
+    return Query(
+        fields=fields, conditions=tuple(conditions), limit=limit, object_name=schema.name, id_fields=schema.id_fields
+    )
 
 
 def execute(query: Query, records: list[dict[str, str | None]]) -> list[dict[str, str | None]]:
@@ -149,14 +190,14 @@ def execute(query: Query, records: list[dict[str, str | None]]) -> list[dict[str
     """
     out: list[dict[str, str | None]] = []
     for record in records:
-        if all(_matches(field, record.get(field), values) for field, values in query.conditions):
+        if all(_matches(query, field, record.get(field), values) for field, values in query.conditions):
             out.append({field: record.get(field) for field in query.fields})
     return out[: query.limit] if query.limit is not None else out
 
 
-def _matches(field: str, actual: str | None, allowed: tuple[str, ...]) -> bool:
+def _matches(query: Query, field: str, actual: str | None, allowed: tuple[str, ...]) -> bool:
     if actual is None:
         return False
-    if field in _ID_FIELDS:
+    if field in query.id_fields:
         return any(same_id(actual, value) for value in allowed)
     return actual in allowed
