@@ -1,8 +1,8 @@
 """Per-container singletons, made on first use and kept across warm invocations.
 
 Everything a handler reuses lives here: settings, the HTTP session (keep-alive), the Salesforce token, the
-Interaction Service client, the ``CallCenterRoutingMap`` cache and AWS clients. :func:`reset` drops them all;
-tests, the flow runner and the demo call it after changing the environment.
+Interaction Service client, the ``CallCenterRoutingMap`` cache, the contact record adapter and AWS clients.
+:func:`reset` drops them all; tests, the flow runner and the demo call it after changing the environment.
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ from connect_omni.aws import READ_TIMEOUT_S, call
 from connect_omni.budget import Budget
 from connect_omni.observability import count
 from connect_omni.salesforce.auth import SalesforceCredentials, TokenProvider
+from connect_omni.salesforce.contact_records import ContactTraceRecordObject
 from connect_omni.salesforce.interaction import InteractionServiceClient
+from connect_omni.salesforce.rest import RestClient
 from connect_omni.salesforce.routing_map import CallCenterRoutingMap
 from connect_omni.salesforce.transport import Transport, new_session
 from connect_omni.settings import Settings, load_settings
@@ -97,6 +99,15 @@ def routing_map() -> CallCenterRoutingMap:
 
 
 @functools.cache
+def contact_records() -> ContactTraceRecordObject:
+    """``awsac__SCC_ContactTraceRecord__c`` through the REST API (``SALESFORCE_API_VERSION``)."""
+    s = settings()
+    return ContactTraceRecordObject(
+        RestClient(api_version=s.salesforce_api_version, tokens=tokens(), transport=_transport())
+    )
+
+
+@functools.cache
 def aws_client(service: str):
     """A boto3 client for ``service`` (endpoint from ``AWS_ENDPOINT_URL[_<SERVICE>]`` when set).
 
@@ -116,6 +127,6 @@ def aws_client(service: str):
 
 def reset() -> None:
     """Forget every singleton and Powertools' parameter cache (after the environment changed)."""
-    for cached in (settings, _transport, tokens, interaction_service, routing_map, aws_client):
+    for cached in (settings, _transport, tokens, interaction_service, routing_map, contact_records, aws_client):
         cached.cache_clear()
     _secret_cache.clear()
