@@ -64,16 +64,8 @@ SOURCE = "SCCAC"
 TRANSIENT_RECORD_ERRORS = frozenset({"UNABLE_TO_LOCK_ROW", "UNKNOWN_EXCEPTION", "DUPLICATE_VALUE", "UNEXPECTED_RESULT"})
 #: Whole-request failures after which the requests not yet sent are not attempted.
 _STOP_ERRORS = (SalesforceUnavailableError, SalesforceAuthError, BudgetExhaustedError, ConfigurationError)
-#: Outcome -> metric name. Every record of a batch gets exactly one outcome.
-METRICS = {
-    "invalid": "ContactRecordsInvalid",
-    "skipped": "ContactRecordsSkipped",
-    "superseded": "ContactRecordsSuperseded",
-    "stale": "ContactRecordsStale",
-    "stored": "ContactRecordsStored",
-    "rejected": "ContactRecordsRejected",
-    "failed": "ContactRecordsFailed",
-}
+#: The outcomes; every record of a batch gets exactly one (each has its metric, see :func:`_count`).
+OUTCOMES = ("invalid", "skipped", "superseded", "stale", "stored", "rejected", "failed")
 
 
 class KinesisRecordLike(Protocol):
@@ -140,7 +132,7 @@ class BatchReport:
     def counts(self) -> dict[str, int]:
         """Outcome -> number of records (every outcome present, zeros included)."""
         tally = Counter(self.outcomes.values())
-        return {outcome: tally.get(outcome, 0) for outcome in METRICS}
+        return {outcome: tally.get(outcome, 0) for outcome in OUTCOMES}
 
     def summary(self) -> dict[str, Any]:
         """Counts, ``created``, ``requests`` and the failed sequence numbers, for the handler's log line."""
@@ -201,18 +193,37 @@ def store_contact_records(
             report.requests += 1
             results = store.upsert([i.ctr.salesforce_fields() for i in chunk], budget)
         except _STOP_ERRORS as exc:
-            _fail(report, pending[start:], exc, "Upsert failed; these and the later records are reported for retry")
+            contact_ids, sequence_numbers = _fail(report, pending[start:])
+            log_failure(
+                "Upsert failed; these and the later records are reported for retry",
+                exc,
+                extra={"contact_ids": contact_ids, "sequence_numbers": sequence_numbers},
+            )
             break
         except SalesforceError as exc:
-            _fail(report, chunk, exc, "Upsert refused as a whole; the records are reported for retry")
+            contact_ids, sequence_numbers = _fail(report, chunk)
+            log_failure(
+                "Upsert refused as a whole; the records are reported for retry",
+                exc,
+                extra={"contact_ids": contact_ids, "sequence_numbers": sequence_numbers},
+            )
             continue
         for item, result in zip(chunk, results, strict=True):
             _record_result(report, item, result)
 
-    for outcome, number in report.counts().items():
-        if number:
-            count(METRICS[outcome], number)
+    _count(report.counts())
     return report
+
+
+def _count(tally: dict[str, int]) -> None:
+    """One count metric per outcome, zeros included (a dashboard then sees every batch)."""
+    count("ContactRecordsInvalid", tally["invalid"])
+    count("ContactRecordsSkipped", tally["skipped"])
+    count("ContactRecordsSuperseded", tally["superseded"])
+    count("ContactRecordsStale", tally["stale"])
+    count("ContactRecordsStored", tally["stored"])
+    count("ContactRecordsRejected", tally["rejected"])
+    count("ContactRecordsFailed", tally["failed"])
 
 
 def _decode(sequence_number: str, data: Any, report: BatchReport) -> ContactTraceRecord | None:
@@ -247,11 +258,16 @@ def _drop_stale(items: list[_Item], budget: Budget, store: ContactRecordStore, r
         try:
             report.requests += 1
             stored = store.stored_versions([i.ctr.contact_id for i in chunk], budget)
-        except _STOP_ERRORS as exc:
-            _fail(report, items[start:], exc, "Could not read the stored versions; records reported for retry")
-            break
-        except SalesforceError as exc:
-            _fail(report, chunk, exc, "Could not read the stored versions; records reported for retry")
+        except (*_STOP_ERRORS, SalesforceError) as exc:
+            stop = isinstance(exc, _STOP_ERRORS)
+            contact_ids, sequence_numbers = _fail(report, items[start:] if stop else chunk)
+            log_failure(
+                "Could not read the stored versions; records reported for retry",
+                exc,
+                extra={"contact_ids": contact_ids, "sequence_numbers": sequence_numbers},
+            )
+            if stop:
+                break
             continue
         for item in chunk:
             version = stored.get(item.ctr.contact_id)
@@ -266,16 +282,12 @@ def _drop_stale(items: list[_Item], budget: Budget, store: ContactRecordStore, r
     return pending
 
 
-def _fail(report: BatchReport, items: Iterable[_Item], exc: BaseException, message: str) -> None:
+def _fail(report: BatchReport, items: Iterable[_Item]) -> tuple[list[str], list[str]]:
+    """Mark ``items`` failed; returns their contact ids and sequence numbers, for the log line."""
     items = list(items)
     for item in items:
         report.outcomes[item.sequence_number] = "failed"
-    log_failure(
-        message,
-        exc,
-        contact_ids=[i.ctr.contact_id for i in items],
-        sequence_numbers=[i.sequence_number for i in items],
-    )
+    return [i.ctr.contact_id for i in items], [i.sequence_number for i in items]
 
 
 def _record_result(report: BatchReport, item: _Item, result: UpsertResult) -> None:
@@ -283,8 +295,9 @@ def _record_result(report: BatchReport, item: _Item, result: UpsertResult) -> No
     if result.success:
         report.outcomes[item.sequence_number] = "stored"
         report.created += bool(result.created)
-        extra = {**where, "record_id": result.id, "record_created": result.created}
-        logger.info("Contact record upserted", extra=extra)
+        logger.info(
+            "Contact record upserted", extra={**where, "record_id": result.id, "record_created": result.created}
+        )
         return
     # Salesforce's message may quote the value sent (attributes): log the code and the fields only.
     errors = [{"status_code": e.status_code, "fields": list(e.fields)} for e in result.errors]

@@ -23,7 +23,7 @@ def count(name: str, value: int = 1) -> None:
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
 
 
-def log_failure(message: str, exc: BaseException, **extra: object) -> None:
+def log_failure(message: str, exc: BaseException, extra: dict[str, object] | None = None) -> None:
     """One error line for a failure: the exception type and text, and, for Salesforce errors, the HTTP
     ``status``, Salesforce's error ``code`` and the ``RequestId`` sent; ``extra`` adds keys (identifiers)."""
     logger.error(
@@ -34,6 +34,6 @@ def log_failure(message: str, exc: BaseException, **extra: object) -> None:
             "status": getattr(exc, "status", None),
             "code": getattr(exc, "code", None),
             "request_id": getattr(exc, "request_id", None),
-            **extra,
+            **(extra or {}),
         },
     )

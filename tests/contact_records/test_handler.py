@@ -101,7 +101,11 @@ def test_a_mixed_batch_of_real_shaped_ctrs(sf):
     assert values == {
         "ContactRecordsInvalid": [1.0],
         "ContactRecordsSkipped": [2.0],
+        "ContactRecordsSuperseded": [0.0],
+        "ContactRecordsStale": [0.0],
         "ContactRecordsStored": [2.0],
+        "ContactRecordsRejected": [0.0],
+        "ContactRecordsFailed": [0.0],
     }
 
 
