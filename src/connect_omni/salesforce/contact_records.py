@@ -143,7 +143,9 @@ class ContactTraceRecordObject:
             f"WHERE {CONTACT_ID_FIELD} IN {{}}",
             list(contact_ids),
         )
-        result = self.rest.call(f"SOQL {SCC_CONTACT_TRACE_RECORD}", budget, lambda sf: sf.query_all(soql))
+        result = self.rest.call(
+            f"SOQL {SCC_CONTACT_TRACE_RECORD}", budget, lambda sf: sf.query_all(soql), expect_json_object=True
+        )
         stored: dict[str, datetime | None] = {}
         for row in (result or {}).get("records", []):
             contact_id = row.get(CONTACT_ID_FIELD)

@@ -2,10 +2,11 @@
 
 simple-salesforce builds the URLs, headers and JSON of the REST API
 (``{instance_url}/services/data/v{version}/...``); every HTTP request it makes goes through the container's
-:class:`~connect_omni.salesforce.transport.Transport`, so each try gets its timeouts from the invocation's
-:class:`~connect_omni.budget.Budget` and 429 / 5xx / connection errors are retried with backoff, never past the
-budget. A 401 leads to one new token grant and one retry (as the Interaction Service client does). Errors come
-out as the project's :mod:`connect_omni.errors`.
+:class:`~connect_omni.salesforce.transport.Transport`, so each try's whole answer must arrive within the
+invocation's :class:`~connect_omni.budget.Budget`, and 429 / 5xx / connection errors / unknown outcomes are retried
+with backoff, never past the budget. Only idempotent calls go through here (a SOQL read, an upsert by external id),
+so the transport may send a request again when its outcome is unknown. A 401 leads to one new token grant and one
+retry (as the Interaction Service client does). Errors come out as the project's :mod:`connect_omni.errors`.
 
 simple-salesforce is imported on first use: its module load pulls in zeep, which costs start-up time that the
 functions that never call the REST API do not need.
@@ -28,16 +29,25 @@ T = TypeVar("T")
 
 class _BudgetedSession:
     """The part of ``requests.Session`` simple-salesforce uses (``request`` and ``proxies``), sending every
-    request through :meth:`Transport.send` with one budget and one operation name."""
+    request through :meth:`Transport.send` (idempotent) with one budget and one operation name."""
 
-    def __init__(self, transport: Transport, budget: Budget, operation: str) -> None:
+    def __init__(self, transport: Transport, budget: Budget, operation: str, expect_json_object: bool) -> None:
         self.transport = transport
         self.budget = budget
         self.operation = operation
+        self.expect_json_object = expect_json_object
         self.proxies: dict[str, str] = {}
 
     def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
-        return self.transport.send(self.operation, method, url, self.budget, **kwargs)
+        return self.transport.send(
+            self.operation,
+            method,
+            url,
+            self.budget,
+            idempotent=True,
+            expect_json=self.expect_json_object,
+            **kwargs,
+        )
 
 
 class RestClient:
@@ -56,7 +66,7 @@ class RestClient:
         self.tokens = tokens
         self.transport = transport
 
-    def call(self, operation: str, budget: Budget, fn: Callable[[Any], T]) -> T:
+    def call(self, operation: str, budget: Budget, fn: Callable[[Any], T], *, expect_json_object: bool = False) -> T:
         """Run ``fn(client)`` with a ``simple_salesforce.Salesforce`` client bound to ``budget``.
 
         Parameters
@@ -64,7 +74,11 @@ class RestClient:
         operation:
             Name for logs and errors, e.g. ``PATCH composite/sobjects/awsac__SCC_ContactTraceRecord__c``.
         fn:
-            Makes the calls, e.g. ``lambda sf: sf.restful(path, method="PATCH", json=body)``.
+            Makes the calls, e.g. ``lambda sf: sf.restful(path, method="PATCH", json=body)``. They must be
+            idempotent: the transport sends a request again when its outcome is unknown.
+        expect_json_object:
+            A 2xx answer must be a JSON object (a query result), else it counts as an unknown outcome and is
+            retried; leave False for resources that answer a list (sObject Collections).
 
         Raises
         ------
@@ -87,7 +101,7 @@ class RestClient:
             client = Salesforce(
                 instance_url=token.instance_url,
                 session_id=token.access_token,
-                session=_BudgetedSession(self.transport, budget, operation),  # type: ignore[arg-type]
+                session=_BudgetedSession(self.transport, budget, operation, expect_json_object),  # type: ignore[arg-type]
                 version=self.api_version,
             )
             try:
