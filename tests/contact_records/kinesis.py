@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import base64
 import copy
-import itertools
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from localdev.ctr_stream import kinesis_record
+from localdev.ctr_stream import timestamp as iso
 from tests.conftest import CALL_CENTER_ID, INSTANCE_ARN
 
 HERE = Path(__file__).parent
 STREAM_ARN = "arn:aws:kinesis:us-east-1:111122223333:stream/connect-ctr-stream"
-SHARD = "shardId-000000000000"
-_sequence = itertools.count(49_590_338_271_490_256_608_559_692_538_361_571_095_921_575_989_136_588_898)
 
 
 def fixture(name: str) -> dict[str, Any]:
@@ -49,43 +47,14 @@ def ctr(
     return record
 
 
-def iso(value: datetime) -> str:
-    """``yyyy-mm-ddThh:mm:ssZ`` (the CTR's timestamp format)."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def at(seconds: int) -> datetime:
     """A fixed base time plus ``seconds``."""
     return datetime(2025, 3, 15, 0, 8, 2, tzinfo=UTC) + timedelta(seconds=seconds)
 
 
 def record(payload: dict[str, Any] | bytes | str, *, sequence_number: str | None = None) -> dict[str, Any]:
-    """One Lambda Kinesis event record carrying ``payload`` (a CTR dict is JSON-encoded; bytes are base64-encoded
-    as they are; a str is put in ``data`` as it is, e.g. to send something that is not base64)."""
-    if isinstance(payload, dict):
-        data = base64.b64encode(json.dumps(payload).encode()).decode()
-        partition_key = payload.get("ContactId", "x")
-    elif isinstance(payload, bytes):
-        data, partition_key = base64.b64encode(payload).decode(), "x"
-    else:
-        data, partition_key = payload, "x"
-    sequence_number = sequence_number or str(next(_sequence))
-    return {
-        "kinesis": {
-            "kinesisSchemaVersion": "1.0",
-            "partitionKey": partition_key,
-            "sequenceNumber": sequence_number,
-            "data": data,
-            "approximateArrivalTimestamp": 1742000000.123,
-        },
-        "eventSource": "aws:kinesis",
-        "eventVersion": "1.0",
-        "eventID": f"{SHARD}:{sequence_number}",
-        "eventName": "aws:kinesis:record",
-        "invokeIdentityArn": "arn:aws:iam::111122223333:role/connect-omni-ContactTraceRecordFunctionRole",
-        "awsRegion": "us-east-1",
-        "eventSourceARN": STREAM_ARN,
-    }
+    """One Lambda Kinesis event record carrying ``payload`` (see :func:`localdev.ctr_stream.kinesis_record`)."""
+    return kinesis_record(payload, sequence_number=sequence_number, stream_arn=STREAM_ARN)
 
 
 def event(*records: dict[str, Any]) -> dict[str, Any]:
