@@ -30,7 +30,9 @@ FUNCTION_OF_EVENT = {
     "routing-initial.json": "RoutingFunction",
     "routing-transfer.json": "RoutingFunction",
     "transcript-ingestion.json": "TranscriptIngestionFunction",
+    "contact-trace-record.json": "ContactTraceRecordFunction",
 }
+CALL_CENTER = "04v000000000000AAA"
 
 
 @pytest.fixture(scope="module")
@@ -113,6 +115,20 @@ def test_the_transcript_event_is_ingested(template, standins: Standins):
     )
     summary = handler(template, "TranscriptIngestionFunction")(raw, context("TranscriptIngestionFunction", 60))
     assert (summary["status"], summary["uploaded"]) == ("ingested", 5)
+
+
+def test_the_contact_record_event_stores_the_newest_copy_of_the_sccac_contact(template, standins: Standins):
+    import base64
+
+    raw = event("contact-trace-record.json", standins)
+    for record in raw["Records"]:  # the placeholders inside each record's base64 data
+        text = base64.b64decode(record["kinesis"]["data"]).decode().replace(CALL_CENTER, standins.call_center_id)
+        record["kinesis"]["data"] = base64.b64encode(text.encode()).decode()
+    answer = handler(template, "ContactTraceRecordFunction")(raw, context("ContactTraceRecordFunction", 60))
+    assert answer == {"batchItemFailures": []}
+    (stored,) = standins.salesforce.records("awsac__SCC_ContactTraceRecord__c")
+    assert stored["awsac__ContactId__c"] == "5d2c4b3a-1f0e-4d9c-8b7a-6f5e4d3c2b1a"
+    assert stored["awsac__AfterContactWorkDuration__c"] == 28  # the newer copy, not the first one
 
 
 def test_events_are_pretty_json():
