@@ -18,8 +18,11 @@ The flows are the shipped ``contact_flows/*.json`` with their placeholders wired
 (:func:`local_flow`): the channel address identifier is the emulator's channel, the fallback queues are queue
 ARNs of the stand-in instance, the Lambda ARNs stay and reach the local handlers by function name.
 
-Exit status: 0 when every run reached its expected outcome (see :func:`expected_outcome`), 1 otherwise, 2 for
-bad options, 130 when interrupted.
+Each block is printed as the flow runs it (a Lambda call still running after a second gets a progress line).
+
+Exit status: 0 when every run reached its expected outcome (:func:`expected_outcome`, or, when injected faults
+kept a chat from it, what a correct system reaches instead: :func:`expectation_under_faults`) and no Lambda call
+outlasted its block's time limit; 1 otherwise; 2 for bad options; 130 when interrupted.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ import re
 import signal
 import sys
 import textwrap
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -44,7 +48,15 @@ from typing import Any
 
 from localdev.flows.model import FLOWS_DIR, REPO_ROOT
 from localdev.flows.placeholders import PLACEHOLDERS
-from localdev.flows.runner import Contact, FakeLambdaContext, RunResult, local_handler_invoker, run
+from localdev.flows.runner import (
+    Contact,
+    FakeLambdaContext,
+    LambdaCall,
+    RunResult,
+    Step,
+    local_handler_invoker,
+    run,
+)
 from localdev.salesforce_emulator import RecordedRequest, new_id
 from localdev.standins import Standins
 
@@ -68,6 +80,7 @@ TRANSCRIPT_HANDLER = "connect_omni.handlers.transcript_ingestion"
 TRANSCRIPT_FUNCTION_ARN = "arn:aws:lambda:us-east-1:111122223333:function:TranscriptIngestionFunction"
 TRANSCRIPT_TIMEOUT_S = 60.0
 WIDTH = 100
+SLOW_CALL_S = 1.0  # a Lambda call still running after this long gets a progress line
 
 
 def _placeholder(template_value: str) -> str:
@@ -185,24 +198,38 @@ def parse_log_lines(text: str) -> list[dict[str, Any]]:
 class DemoInvoker:
     """The runner's default invoker (the real handlers in-process), recording each call's log records.
 
-    ``logs[i]`` belongs to the i-th call, i.e. to ``RunResult.lambda_calls[i]`` of the run it served.
+    ``logs[i]`` belongs to the i-th call, i.e. to ``RunResult.lambda_calls[i]`` of the run it served, and
+    ``windows[i]`` is its ``(start, end)`` in epoch seconds (to tell which Salesforce requests it made).
     ``revoke_after_next_call``: revoke every Salesforce token once the next call has returned (a token
     revoked in the middle of a chat: the next call gets 401, grants a new token and retries once).
+    ``on_slow(function_arn, timeout_s)``: called (from a timer thread) when a call is still running after
+    :data:`SLOW_CALL_S`, so a hung Salesforce does not look like a hung demo.
     """
 
     def __init__(self, standins: Standins) -> None:
         self.standins = standins
         self.inner = local_handler_invoker()
         self.logs: list[list[dict[str, Any]]] = []
+        self.windows: list[tuple[float, float]] = []
         self.revoke_after_next_call = False
         self.revocations: list[int] = []
+        self.on_slow: Callable[[str, float], None] | None = None
 
     def __call__(self, function_arn: str, event: dict[str, Any], timeout_s: float) -> dict[str, Any]:
         buffer = io.StringIO()
+        started = time.time()
+        timer = None
+        if self.on_slow is not None:
+            timer = threading.Timer(SLOW_CALL_S, self.on_slow, (function_arn, timeout_s))
+            timer.daemon = True
+            timer.start()
         try:
             with captured_handler_output(buffer):
                 return self.inner(function_arn, event, timeout_s)
         finally:
+            if timer is not None:
+                timer.cancel()
+            self.windows.append((started, time.time()))
             self.logs.append(parse_log_lines(buffer.getvalue()))
             if self.revoke_after_next_call:
                 self.revoke_after_next_call = False
@@ -252,10 +279,14 @@ class RunReport:
     revoked_after_call: list[int] = field(default_factory=list)
     ingestion: dict[str, Any] | None = None
     note: str = ""
+    windows: list[tuple[float, float]] = field(default_factory=list)
+    why: str = ""
+    late_calls: list[int] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return self.outcome == self.expected
+        """The run reached what a correct system reaches, and no Lambda call outlasted its block's limit."""
+        return self.outcome == self.expected and not self.late_calls
 
 
 def expected_outcome(key: str, options: Options, standins: Standins, contact: Contact | None) -> str:
@@ -264,8 +295,8 @@ def expected_outcome(key: str, options: Options, standins: Standins, contact: Co
     inbound: queued to the Omni-Queue's mapped Connect queue (``queue``), to the fallback queue (``unmapped``,
     ``agent``: no Connect queue resolved), or disconnected after the retries (``not-routed``). Transfers: queued
     to the agent (``agent:<user name>``) / to the quick connect's queue, disconnected when not routed. Task:
-    the ``queueId`` attribute's queue when it is a queue ARN, else the task fallback queue. Faults do not change
-    the expectation: a chat they keep from its queue is a failed run.
+    the ``queueId`` attribute's queue when it is a queue ARN, else the task fallback queue. Injected faults are
+    weighed after the run (:func:`expectation_under_faults`).
     """
     routed = options.routing != "not-routed"
     if key == "inbound":
@@ -285,6 +316,61 @@ def expected_outcome(key: str, options: Options, standins: Standins, contact: Co
     if key == "bot-only":
         return "ingested"
     raise ValueError(key)
+
+
+def calls_hit_by_faults(report: RunReport) -> list[bool]:
+    """For each Lambda call of a run: did an injected fault (``--fault``/``--delay``) act on a Salesforce request
+    that arrived while the call ran?"""
+    return [any(r.fault and start <= r.time <= end for r in report.requests) for start, end in report.windows]
+
+
+def expectation_under_faults(report: RunReport, standins: Standins) -> tuple[str, str] | None:
+    """``(outcome, why)`` a correct system reaches when injected faults hit this run, or None when they did not
+    change it.
+
+    - Every try of one Invoke block failed, and an injected fault acted on each of those calls: the flow's retry
+      loop is exhausted and its failure path disconnects the chat (``disconnected``). One failure without an
+      injected fault, and the usual expectation stands: that failure is a bug.
+    - The inbound flow's Routing call succeeded without ``externalQueueId`` while an injected fault acted on its
+      ``CallCenterRoutingMap`` query: the fallback queue.
+    - A bot-only chat's ingestion raised while an injected fault acted on its requests: ``raised`` (Lambda
+      retries the event later).
+    """
+    if report.key == "bot-only":
+        faulted = any(r.fault for r in report.requests)
+        if faulted and report.outcome == "raised":
+            return "raised", "an injected Salesforce fault: the function raises so that Lambda retries the event"
+        return None
+    result = report.result
+    if result is None:
+        return None
+    hit = calls_hit_by_faults(report)
+    if not any(hit):
+        return None
+    position = {id(call): i for i, call in enumerate(result.lambda_calls)}
+    tries: dict[str, list[int]] = {}
+    for step in result.steps:
+        if step.lambda_call is not None and id(step.lambda_call) in position:
+            tries.setdefault(step.identifier, []).append(position[id(step.lambda_call)])
+    for block, calls in tries.items():
+        if all(result.lambda_calls[i].error for i in calls) and all(hit[i] for i in calls):
+            kinds = sorted({r.fault for r in report.requests if r.fault})
+            return (
+                "disconnected",
+                f"every try of {block} ({len(calls)}) hit an injected Salesforce {'/'.join(kinds)}: the retry loop "
+                "ends on the flow's failure path",
+            )
+    if report.key == "inbound":
+        for i, call in enumerate(result.lambda_calls):
+            answer = call.response or {}
+            start, end = report.windows[i]
+            map_faulted = any(r.fault and "/query" in r.path and start <= r.time <= end for r in report.requests)
+            if call.error is None and "psrId" in answer and "externalQueueId" not in answer and map_faulted:
+                return (
+                    f"queued to {fallback_queue_arn(standins)}",
+                    "the CallCenterRoutingMap query hit an injected fault: no externalQueueId, the fallback queue",
+                )
+    return None
 
 
 def _state_ids(state: dict[str, Any]) -> dict[str, set[str]]:
@@ -312,12 +398,23 @@ class Demo:
     container (token, routing map cache) from one run to the next, as warm Lambdas do.
     """
 
-    def __init__(self, standins: Standins, options: Options) -> None:
+    def __init__(self, standins: Standins, options: Options, listener: Printer | None = None) -> None:
         self.standins = standins
         self.options = options
         self.invoker = DemoInvoker(standins)
         self.reports: list[RunReport] = []
         self.options_applied = False
+        self.listener = listener
+        self._position = (0, 0)
+        self._announced: RunReport | None = None
+        if listener is not None:
+            self.invoker.on_slow = listener.slow_call
+
+    def _announce(self, report: RunReport) -> None:
+        """Tell the listener a run starts (its title and contact), once."""
+        if self.listener is not None and self._announced is not report:
+            self._announced = report
+            self.listener.run_started(*self._position, report)
 
     # ---- options -------------------------------------------------------------------------------
     def apply_options(self) -> None:
@@ -348,7 +445,9 @@ class Demo:
     def iter_runs(self) -> Iterator[RunReport]:
         """Run the plan, yielding each report as soon as its run is over."""
         previous: tuple[Contact, RunResult] | None = None
-        for key, setup in self.plan():
+        plan = self.plan()
+        for index, (key, setup) in enumerate(plan, start=1):
+            self._position = (index, len(plan))
             if not setup:
                 self.apply_options()
             if key == "bot-only":
@@ -363,6 +462,9 @@ class Demo:
             self.reports.append(report)
             if report.contact is not None and report.result is not None and key != "task":
                 previous = (report.contact, report.result)
+            if self.listener is not None:
+                self._announce(report)
+                self.listener.run_finished(report)
             yield report
 
     def run_all(self) -> list[RunReport]:
@@ -388,7 +490,8 @@ class Demo:
     def run_transfer(self, key: str, previous: tuple[Contact, RunResult] | None) -> RunReport:
         if previous is None or previous[1].queue is None:
             report = RunReport(key, TITLES[key], False, None, "skipped", outcome="skipped")
-            if self.options.routing != "not-routed":
+            inbound = next((r for r in reversed(self.reports) if r.key == "inbound"), None)
+            if inbound is not None and inbound.expected.startswith("queued to "):
                 report.expected = "a queued chat to transfer"
             report.note = "the chat never reached a queue, so no agent could transfer it"
             return report
@@ -409,21 +512,45 @@ class Demo:
         before = _state_ids(sf.state)
         first_call = self.invoker.mark()
         revocations = len(self.invoker.revocations)
+        self._announce(report)
+
+        def on_step(step: Step) -> None:
+            if self.listener is not None:
+                logs = self.invoker.logs[-1] if step.lambda_call is not None and self.invoker.logs else []
+                revoked = (
+                    step.lambda_call is not None
+                    and len(self.invoker.revocations) > revocations
+                    and (self.invoker.revocations[-1] == len(self.invoker.logs) - 1)
+                )
+                self.listener.step(step, logs, revoked)
+
         report.started_at = time.time()
         began = time.perf_counter()
-        result = run(local_flow(key, self.standins), contact, self.invoker)
+        result = run(local_flow(key, self.standins), contact, self.invoker, on_step=on_step)
         report.elapsed_ms = (time.perf_counter() - began) * 1000
         report.result = result
         report.outcome = result.outcome
         report.logs = self.invoker.logs[first_call:]
+        report.windows = self.invoker.windows[first_call:]
         report.revoked_after_call = [i - first_call for i in self.invoker.revocations[revocations:]]
         report.requests = sf.requests[first_request:]
         report.records = _records_since(before, sf.state)
+        report.late_calls = [
+            i for i, call in enumerate(result.lambda_calls) if (call.error or "").startswith("timeout:")
+        ]
+        self._judge(report)
         return report
+
+    def _judge(self, report: RunReport) -> None:
+        """Let the expectation follow the injected faults (:func:`expectation_under_faults`)."""
+        changed = expectation_under_faults(report, self.standins)
+        if changed is not None:
+            report.expected, report.why = changed
 
     # ---- bot-only chat -------------------------------------------------------------------------
     def run_bot_only(self) -> RunReport:
         report = RunReport("bot-only", TITLES["bot-only"], False, None, "ingested")
+        self._announce(report)
         if importlib.util.find_spec(TRANSCRIPT_HANDLER) is None:
             report.outcome = "not available"
             report.expected = "not available"
@@ -466,6 +593,7 @@ class Demo:
         report.records["history"] = [
             {"conversationIdentifier": conv, "entries": len(entries)} for conv, entries in sf.state["history"].items()
         ]
+        self._judge(report)
         return report
 
 
@@ -586,6 +714,12 @@ class Printer:
             return f"agent {value[6:]}"
         return value
 
+    def with_names(self, text: str) -> str:
+        """``text`` with each known queue/agent ARN kept whole and its name added after it."""
+        for arn, name in self.labels.items():
+            text = text.replace(arn, f"{arn} ({name})")
+        return text
+
     def header(self) -> None:
         s = self.standins
         self.out(f"stand-ins up in {s.startup_seconds:.2f} s on 127.0.0.1")
@@ -618,18 +752,54 @@ class Printer:
             "not-routed": f"not routed ({NOT_ROUTED_REASON})",
         }[self.options.routing]
 
-    def report(self, index: int, total: int, report: RunReport) -> None:
+    def run_started(self, index: int, total: int, report: RunReport) -> None:
+        """The run's title and contact, printed before the first block runs."""
         flow = FLOW_FILES.get(report.key)
         where = f"contact_flows/{flow}" if flow else "TranscriptIngestionFunction"
         title = f"{index}/{total} {report.title}{' (setup)' if report.setup else ''} · {where} "
         self.out("")
         self.out("━━ " + title + "━" * max(3, WIDTH - len(title) - 3))
+        if report.contact is not None and report.key != "bot-only":
+            self.contact(report)
+            self.out("")
+            self.out("  blocks")
+
+    def step(self, step: Step, logs: list[dict[str, Any]], revoked: bool = False) -> None:
+        """One block, printed as soon as it ran: the branch taken, what it did, the Lambda call it made."""
+        indent = "  " * step.depth
+        line = f"  {step.index + 1:4d}  {indent}{step.identifier:<{28 - len(indent)}} {step.type:<30} → {step.branch}"
+        if step.lambda_call is not None:
+            line += f"  ({step.lambda_call.elapsed_ms:.0f} ms)"
+        self.out(line)
+        pad = " " * (10 + len(indent))
+        if step.lambda_call is not None:
+            self.lambda_call(step.lambda_call, logs, pad, revoked)
+            return
+        for text in step.notes:
+            if step.type == "Compare":  # unwrapped: the value the branch depends on, whole
+                self.out(pad + self.note(text, step.type))
+                continue
+            wrapped = textwrap.wrap(
+                self.note(text, step.type),
+                WIDTH - len(pad),
+                subsequent_indent="  ",
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+            for line in wrapped or [""]:
+                self.out(pad + line)
+
+    def slow_call(self, function_arn: str, timeout_s: float) -> None:
+        """A Lambda call is still running after :data:`SLOW_CALL_S` (called from a timer thread)."""
+        name = function_arn.rsplit(":", 1)[-1]
+        self.out(f"{'':10}… {name} still running after {SLOW_CALL_S:g} s (the block waits up to {timeout_s:g} s)")
+
+    def run_finished(self, report: RunReport) -> None:
+        """What the run left behind (records, requests, queue), then its outcome against the expectation."""
         if report.result is None and report.ingestion is None:
             self.out(f"  {report.note or report.outcome}")
+            self.verdict(report)
             return
-        self.contact(report)
-        if report.result is not None:
-            self.blocks(report)
         if report.ingestion is not None:
             self.ingestion(report)
         self.records(report)
@@ -638,6 +808,8 @@ class Printer:
             result = report.result
             self.out("")
             self.out(f"  {'queue reached':<20} {self.label(result.queue) if result.queue else '(none)'}")
+            for line in self.why_this_queue(report):
+                self.out(line)
             if result.messages:
                 for text in result.messages:
                     self.out(f"  {'told the customer':<20} {text!r}")
@@ -646,8 +818,44 @@ class Printer:
             self.attributes("attributes set", changed, empty="none")
         if report.result is None:
             self.out("")
-        verdict = "as expected" if report.ok else f"EXPECTED {self.outcome_text(report.expected)}"
-        self.out(f"  {'outcome':<20} {self.outcome_text(report.outcome)}   [{verdict}]  {report.elapsed_ms:.0f} ms")
+        self.verdict(report)
+
+    def verdict(self, report: RunReport) -> None:
+        if report.late_calls:
+            verdict = "FAIL: a Lambda call outlasted its block's time limit; Connect would have stopped waiting"
+        elif report.ok:
+            verdict = "as expected" + (f": {report.why}" if report.why else "")
+        else:
+            verdict = f"EXPECTED {self.outcome_text(report.expected)}" + (f": {report.why}" if report.why else "")
+        first = f"{self.outcome_text(report.outcome)}   [{verdict}]  {report.elapsed_ms:.0f} ms"
+        if len(first) <= WIDTH - 23:
+            self.out(f"  {'outcome':<20} {first}")
+            return
+        self.out(f"  {'outcome':<20} {self.outcome_text(report.outcome)}  {report.elapsed_ms:.0f} ms")
+        for line in textwrap.wrap(f"[{verdict}]", WIDTH - 23, break_on_hyphens=False):
+            self.out(f"  {'':<20} {line}")
+
+    def why_this_queue(self, report: RunReport) -> list[str]:
+        """For a queue transfer: why the chat lands in the quick connect's queue, not the one Routing answered."""
+        result = report.result
+        if report.key != "queue-transfer" or result is None or result.queue is None:
+            return []
+        answered = next(
+            (c.response["externalQueueId"] for c in result.lambda_calls if "externalQueueId" in (c.response or {})),
+            None,
+        )
+        text = (
+            "the quick connect's queue: Connect made it the working queue before this flow started (the agent "
+            "chose it), and TransferContactToQueue uses the working queue. Routing (Transfer) tells Omni-Channel "
+            "about the transfer (a new PSR)"
+        )
+        if answered and answered != result.queue:
+            text += (
+                f"; the queue it answered, {self.short(answered)}, comes from the channel's routing in Salesforce "
+                "and this flow does not use it"
+            )
+        lines = textwrap.wrap(text + ".", WIDTH - 23, break_on_hyphens=False)
+        return [f"  {'why this queue' if i == 0 else '':<20} {line}" for i, line in enumerate(lines)]
 
     def outcome_text(self, outcome: str, *, brief: bool = False) -> str:
         if outcome.startswith("queued to "):
@@ -671,44 +879,18 @@ class Printer:
         if c.previous_contact_id and c.attributes:
             self.out(f"  {'attributes at start':<20} carried over: {', '.join(sorted(c.attributes))}")
         elif c.attributes:
-            self.attributes("attributes at start", c.attributes)
+            self.attributes("attributes at start", c.attributes, whole=True)
 
-    def attributes(self, title: str, values: dict[str, str], empty: str = "") -> None:
-        items = [f"{k}={self.short(v)}" for k, v in sorted(values.items())]
+    def attributes(self, title: str, values: dict[str, str], empty: str = "", *, whole: bool = False) -> None:
+        """``key=value`` lines; ``whole``: ARNs as they are (with their names), for values a flow tests."""
+        items = [f"{k}={self.with_names(v) if whole else self.short(v)}" for k, v in sorted(values.items())]
         lines = textwrap.wrap(", ".join(items), WIDTH - 23, break_long_words=False, break_on_hyphens=False)
         for i, line in enumerate(lines or [empty]):
             self.out(f"  {title if i == 0 else '':<20} {line}")
 
-    def blocks(self, report: RunReport) -> None:
-        result = report.result
-        assert result is not None
-        notes: dict[int, list[str]] = {}
-        for i, text in result.notes:
-            notes.setdefault(i, []).append(text)
-        self.out("")
-        self.out("  blocks")
-        depth = 0
-        call = 0
-        for i, (ident, typ, branch) in enumerate(result.path):
-            indent = "  " * depth
-            line = f"  {i + 1:4d}  {indent}{ident:<{28 - len(indent)}} {typ:<30} → {branch}"
-            if typ == "InvokeLambdaFunction" and call < len(result.lambda_calls):
-                line += f"  ({result.lambda_calls[call].elapsed_ms:.0f} ms)"
-            self.out(line)
-            pad = " " * (10 + len(indent))
-            if typ == "InvokeLambdaFunction" and call < len(result.lambda_calls):
-                self.lambda_call(report, call, pad)
-                call += 1
-            else:
-                for text in notes.get(i, []):
-                    for line in textwrap.wrap(self.note(text), WIDTH - len(pad), subsequent_indent="  ") or [""]:
-                        self.out(pad + line)
-            if typ == "InvokeFlowModule" and any(t == "EndFlowModuleExecution" for _, t, _ in result.path[i + 1 :]):
-                depth = 1
-            if typ == "EndFlowModuleExecution":
-                depth = 0
-
-    def note(self, text: str) -> str:
+    def note(self, text: str, block_type: str = "") -> str:
+        if block_type == "Compare":  # the value the block tests, as it is: the branch depends on it
+            return self.with_names(text)
         if text.startswith("working queue "):
             return "working queue " + self.short(text[len("working queue ") :])
         if text.startswith("set "):
@@ -718,15 +900,12 @@ class Printer:
                 items.append(f"{key}={self.short(value)}" if sep else part)
             return "set " + ", ".join(items)
         if text.startswith("module "):
-            return "module " + text.rsplit("/", 1)[-1] + " (the shipped Contact Lens module)"
+            return text  # the module's name (the runner resolves the placeholder ARN to the shipped module)
         for arn in self.labels:
             text = text.replace(arn, self.short(arn))
         return text
 
-    def lambda_call(self, report: RunReport, index: int, pad: str) -> None:
-        result = report.result
-        assert result is not None
-        call = result.lambda_calls[index]
+    def lambda_call(self, call: LambdaCall, logs: list[dict[str, Any]], pad: str, revoked: bool = False) -> None:
         name = call.function_arn.rsplit(":", 1)[-1]
         params = ", ".join(f"{k}={v}" for k, v in call.parameters.items())
         self.out(f"{pad}{name}({params})")
@@ -738,13 +917,12 @@ class Printer:
                 self.out(f"{pad}← {{}}")
             for k, v in answer.items():
                 self.out(f"{pad}← {k} = {self.short(v)}")
-        logs = report.logs[index] if index < len(report.logs) else []
         for record in logs:
             if record.get("level") == "ERROR" and call.error and str(record.get("error", "")) in call.error:
                 continue  # the failure line repeats the error shown above
             if record.get("level") in ("WARNING", "ERROR", "CRITICAL") or self.options.verbose:
                 self.out(f"{pad}  log {record.get('level', '?'):<7} {self.log_text(record)}")
-        if index in report.revoked_after_call:
+        if revoked:
             self.out(f"{pad}  (every Salesforce token revoked now)")
 
     @staticmethod
@@ -827,6 +1005,8 @@ class Printer:
             )
             if not report.ok:
                 self.out(f"  {'':<4}  {'':<24} expected {self.outcome_text(report.expected, brief=True)}")
+            elif report.why:
+                self.out(f"  {'':<4}  {'':<24} (injected faults: {report.why.split(':')[0]})")
         self.out(f"  total wall time {wall_s:.2f} s (stand-ins started in {self.standins.startup_seconds:.2f} s)")
 
 
@@ -844,6 +1024,10 @@ def to_json(reports: Sequence[RunReport], standins: Standins, wall_s: float) -> 
         }
         if r.note:
             item["note"] = r.note
+        if r.why:
+            item["why"] = r.why
+        if r.late_calls:
+            item["lateCalls"] = r.late_calls
         if r.contact is not None:
             c = r.contact
             item["contact"] = {
@@ -955,7 +1139,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         ),
         epilog=(
             "Exit status 0 when every run reached its expected outcome (queued to the queue --routing implies; "
-            "disconnected for not-routed), 1 otherwise. Examples: --fault /api/v1/conversation:400:2 (the flow "
+            "disconnected for not-routed; disconnected when an injected fault hit every try of a Lambda block), "
+            "1 otherwise, 2 for bad options. Examples: --fault /api/v1/conversation:400:2 (the flow "
             "retries CreateMessagingSession), --fault /api/v1/route:503:3 (in-Lambda retries exhausted once), "
             "--delay /api/v1/route:9:1 (Salesforce hangs past the 8 s block timeout), --routing unmapped "
             "(fallback queue), --flow task --attribute queueId= (task without queueId)."
@@ -1048,17 +1233,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = parse_args(argv)
     _ensure_handlers_importable()
     previous_sigterm = signal.signal(signal.SIGTERM, _interrupt)
-    lines: list[str] = []
-    out: Callable[[str], None] = lines.append if options.as_json else lambda text: print(text, flush=True)
+    # The real stdout, taken now: the handlers' output is redirected while they run, and the slow-call
+    # progress line is printed from a timer thread during a call. --json: the trace goes to stderr when it is a
+    # terminal (progress for a person), nowhere otherwise.
+    stream = sys.stdout if not options.as_json else (sys.stderr if sys.stderr.isatty() else None)
+    lock = threading.Lock()
+
+    def out(text: str) -> None:
+        if stream is not None:
+            with lock:
+                print(text, file=stream, flush=True)
+
     try:
         with Standins.start() as standins:
-            demo = Demo(standins, options)
             printer = Printer(standins, options, out)
+            demo = Demo(standins, options, listener=printer)
             printer.header()
-            total = len(demo.plan())
             with standins.environment():
-                for index, report in enumerate(demo.iter_runs(), start=1):
-                    printer.report(index, total, report)
+                demo.run_all()
             wall = time.perf_counter() - began
             if options.as_json:
                 print(json.dumps(to_json(demo.reports, standins, wall), indent=2, default=str))

@@ -8,7 +8,8 @@ external queue is not documented). The target is resolved from its values, in th
 3. a Connect agent ARN of the instance, or a Salesforce user id (``005...``) mapped to one ->
    ``externalAgentId``.
 
-Nothing mapped is not an error: the flow's fallback queue takes over, and the reason is logged.
+Nothing mapped is not an error: the answer has no ``externalQueueId`` and the flow decides (the inbound flow's
+fallback queue; a transfer flow uses the queue or agent Connect already set), and the reason is logged.
 """
 
 from __future__ import annotations
@@ -139,7 +140,7 @@ def route_work_item(
     except SalesforceError as exc:
         count("QueueFallback")
         logger.error(
-            "CallCenterRoutingMap unavailable; the flow's fallback queue will be used", extra={"error": str(exc)}
+            "CallCenterRoutingMap unavailable; externalQueueId left out", extra={"error": str(exc)}
         )
         return RoutingOutcome(response.psr_id, None, None)
     count("QueueResolved" if queue_arn else "QueueFallback")
@@ -175,7 +176,7 @@ def resolve_target(
     agent_arn = next((v for v in values if v.startswith(agent_prefix)), None) or mapped("005", agent_prefix)
     if queue_arn is None:
         logger.warning(
-            "No Connect queue resolved from the routing answer; the flow's fallback queue takes over",
+            "No Connect queue resolved from the routing answer; externalQueueId left out",
             extra={"context_param_keys": sorted(context_param_map)},
         )
     return queue_arn, agent_arn

@@ -54,12 +54,68 @@ def test_trace_is_readable(capsys: pytest.CaptureFixture[str]) -> None:
     assert '{"level"' not in text  # handler log lines are captured, not printed raw
 
 
-def test_failed_run_exits_1_without_a_traceback(capsys: pytest.CaptureFixture[str]) -> None:
-    assert demo.main(["--flow", "inbound", "--fault", "/api/v1/conversation:400:always"]) == 1
+def test_failed_run_exits_1_without_a_traceback(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    # Omni-Channel routes to an unmapped Omni-Queue although the demo was told "queue": the chat lands in the
+    # fallback queue, not the mapped one, and nothing injected explains it.
+    real = demo.set_routing
+    monkeypatch.setattr(demo, "set_routing", lambda standins, routing: real(standins, "unmapped"))
+    assert demo.main(["--flow", "inbound"]) == 1
     captured = capsys.readouterr()
     assert "Traceback" not in captured.out + captured.err
-    assert "  FAIL  inbound chat             disconnected" in captured.out
+    assert "  FAIL  inbound chat             queued to fallback queue" in captured.out
     assert "expected queued to Support queue" in captured.out
+
+
+def test_the_expected_outcome_follows_the_injected_fault(capsys: pytest.CaptureFixture[str]) -> None:
+    # Salesforce rejects every try: disconnecting the chat is the correct outcome, not a failed run.
+    assert demo.main(["--flow", "inbound", "--fault", "/api/v1/conversation:400:always"]) == 0
+    out = capsys.readouterr().out
+    assert "  ok    inbound chat             disconnected" in out
+    assert "every try of create-messaging-session (3) hit an injected Salesforce fail" in out
+
+
+def test_a_routing_map_fault_expects_the_fallback_queue(capsys: pytest.CaptureFixture[str]) -> None:
+    assert demo.main(["--flow", "inbound", "--fault", "/services/data:500:always", "--json"]) == 0
+    [run] = json.loads(capsys.readouterr().out)["runs"]
+    assert run["outcome"] == run["expected"] == f"queued to {run['queue']}"
+    assert "CallCenterRoutingMap query hit an injected fault" in run["why"]
+
+
+def test_blocks_are_printed_as_they_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each block line reaches stdout before the next Lambda call starts.
+    seen: list[str] = []
+    calls_seen_before: list[int] = []
+    monkeypatch.setattr(demo, "SLOW_CALL_S", 3600.0)
+    real_call = demo.DemoInvoker.__call__
+
+    def spy(self, function_arn, event, timeout_s):
+        calls_seen_before.append(sum("InvokeLambdaFunction" in line for line in seen))
+        return real_call(self, function_arn, event, timeout_s)
+
+    monkeypatch.setattr(demo.DemoInvoker, "__call__", spy)
+    monkeypatch.setattr("builtins.print", lambda *a, **k: seen.append(" ".join(map(str, a))))
+    assert demo.main(["--flow", "inbound"]) == 0
+    assert calls_seen_before == [0, 1]  # the Routing call starts after CreateMessagingSession's line was out
+
+
+def test_a_slow_lambda_call_prints_progress(capsys: pytest.CaptureFixture[str], monkeypatch) -> None:
+    monkeypatch.setattr(demo, "SLOW_CALL_S", 0.0)
+    assert demo.main(["--flow", "inbound"]) == 0
+    assert "… RoutingFunction still running after 0 s (the block waits up to 8 s)" in capsys.readouterr().out
+
+
+def test_queue_transfer_explains_its_queue(capsys: pytest.CaptureFixture[str]) -> None:
+    assert demo.main([]) == 0
+    out = capsys.readouterr().out
+    assert "why this queue       the quick connect's queue" in out
+    assert "this flow does not use it" in out  # Routing answered the Support queue, the chat is in Sales
+
+
+def test_compare_shows_the_arn_it_tests(capsys: pytest.CaptureFixture[str]) -> None:
+    assert demo.main(["--flow", "task"]) == 0
+    out = capsys.readouterr().out
+    line = next(line for line in out.splitlines() if "$.Attributes.queueId = " in line)
+    assert "= 'arn:aws:connect:" in line and "(Support queue)" in line
 
 
 def test_bot_only(capsys: pytest.CaptureFixture[str]) -> None:
