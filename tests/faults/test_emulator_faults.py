@@ -87,8 +87,12 @@ def test_trickle_sends_the_real_answer_in_many_pieces(standins, http, sf_headers
 def test_fail_with_an_html_page_and_method_filter(standins, http, sf_headers) -> None:
     cid = _conversation(standins, http, sf_headers)
     standins.salesforce.fail_next(
-        "/api/v1/route", 503, body="<html><body>Service Unavailable</body></html>", content_type="text/html",
-        method="DELETE", headers={"Retry-After": "2"},
+        "/api/v1/route",
+        503,
+        body="<html><body>Service Unavailable</body></html>",
+        content_type="text/html",
+        method="DELETE",
+        headers={"Retry-After": "2"},
     )
     assert _route(http, standins, sf_headers, cid).status_code == 202  # POST is not affected
     response = _route(http, standins, sf_headers, cid, method="DELETE")

@@ -9,6 +9,8 @@ MODULE_STEPS = [
     ("enable-chat-analytics", "UpdateContactRecordingBehavior", "Success"),
     ("return-to-caller", "EndFlowModuleExecution", "end"),
     ("set-channel-address", "UpdateContactAttributes", "Success"),
+    ("set-hours-queue", "UpdateContactTargetQueue", "Success"),
+    ("check-hours", "CheckHoursOfOperation", "Equals True"),
 ]
 SESSION_OK = [
     ("create-session-loop", "Loop", "ContinueLooping"),

@@ -96,7 +96,7 @@ def test_happy_path() -> None:
                 "InitiationMethod": "API",
                 "InstanceARN": INSTANCE,
                 "PreviousContactId": None,
-                "Queue": None,
+                "Queue": {"ARN": FALLBACK_Q, "Name": FALLBACK_Q.rsplit("/", 1)[-1]},  # set for the hours check
                 "SystemEndpoint": None,
             },
             "Parameters": {"routingType": "Initial"},
@@ -113,7 +113,8 @@ def test_create_session_fails_twice_then_succeeds() -> None:
         RoutingFunction=[ROUTED],
     )
     result = run(INBOUND, chat(), invoker)
-    assert result.path[5:12] == [
+    start = len(MODULE_STEPS)
+    assert result.path[start : start + 7] == [
         ("create-session-loop", "Loop", "ContinueLooping"),
         ("create-messaging-session", "InvokeLambdaFunction", "NoMatchingError"),
         ("create-session-loop", "Loop", "ContinueLooping"),
@@ -188,7 +189,8 @@ def test_timeout_takes_error_branch() -> None:
 
     calls: list[str] = []
     result = run(INBOUND, chat(), slow_then_fast, clock=clock)
-    assert result.path[8:12] == [
+    start = len(MODULE_STEPS) + 3
+    assert result.path[start : start + 4] == [
         ("routing-loop", "Loop", "ContinueLooping"),
         ("route-initial", "InvokeLambdaFunction", "NoMatchingError"),
         ("routing-loop", "Loop", "ContinueLooping"),
