@@ -108,6 +108,7 @@ ADMIN_METHODS = frozenset(
         "add_channel",
         "map_queue",
         "map_user",
+        "unmap",
         "set_routing",
         "set_flow_routing",
         "end_session",
@@ -474,6 +475,20 @@ class SalesforceEmulator:
         Parameters and return value as :meth:`map_queue`.
         """
         return self._add_map(call_center_id, user_id, connect_agent_arn, quick_connect, developer_name)
+
+    def unmap(self, record_id: str) -> bool:
+        """Delete the ``CallCenterRoutingMap`` record ``record_id`` (as returned by :meth:`map_queue`).
+
+        Returns
+        -------
+        bool
+            False when there was no such record.
+        """
+        with self._lock:
+            kept = [r for r in self._routing_map if r["Id"] != record_id]
+            found = len(kept) != len(self._routing_map)
+            self._routing_map[:] = kept
+        return found
 
     @staticmethod
     def outcome(

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from connect_omni.aws import READ_TIMEOUT_S, call
 from connect_omni.budget import Budget
@@ -28,14 +30,61 @@ def settings() -> Settings:
     return load_settings()
 
 
-@functools.cache
-def _transport() -> Transport:
-    s = settings()
-    return Transport(
+@dataclass(frozen=True)
+class SalesforceAdapters:
+    """The Salesforce adapters of one configuration, sharing one :class:`Transport` (keep-alive session) and one
+    token."""
+
+    transport: Transport
+    tokens: TokenProvider
+    interaction_service: InteractionServiceClient
+    routing_map: CallCenterRoutingMap
+
+
+def salesforce_adapters(
+    s: Settings,
+    load_credentials: Callable[[Budget], SalesforceCredentials],
+    *,
+    routing_map_ttl_s: float | None = None,
+) -> SalesforceAdapters:
+    """Build the Salesforce adapters for ``s`` exactly as the functions use them.
+
+    Parameters
+    ----------
+    s : Settings
+        The configuration.
+    load_credentials : callable
+        ``load_credentials(budget)`` returns the secret's :class:`SalesforceCredentials` when a token must be
+        granted.
+    routing_map_ttl_s : float, optional
+        ``CallCenterRoutingMap`` cache lifetime (s); ``ROUTING_MAP_CACHE_TTL_SECONDS`` when omitted.
+    """
+    transport = Transport(
         new_session(),
         connect_timeout_s=s.http_connect_timeout_seconds,
         max_attempts=s.salesforce_max_attempts,
     )
+    tokens = TokenProvider(
+        token_url=s.token_url,
+        audience=s.salesforce_auth_url,
+        load_credentials=load_credentials,
+        transport=transport,
+    )
+    interaction = InteractionServiceClient(
+        base_url=s.salesforce_scrt_url,
+        org_id_15=s.org_id_15,
+        authorization_context=s.salesforce_authorization_context,
+        tokens=tokens,
+        transport=transport,
+    )
+    routing = CallCenterRoutingMap(
+        call_center_id=s.call_center_id,
+        api_version=s.salesforce_api_version,
+        ttl_s=s.routing_map_cache_ttl_seconds if routing_map_ttl_s is None else routing_map_ttl_s,
+        tokens=tokens,
+        transport=transport,
+    )
+    return SalesforceAdapters(transport, tokens, interaction, routing)
 
 
 _secret_cache: dict[str, tuple[float, SalesforceCredentials]] = {}
@@ -61,41 +110,23 @@ def _load_credentials(budget: Budget) -> SalesforceCredentials:
 
 
 @functools.cache
+def _salesforce() -> SalesforceAdapters:
+    return salesforce_adapters(settings(), _load_credentials)
+
+
 def tokens() -> TokenProvider:
     """The container's Salesforce token (granted on first use, reused until refused)."""
-    s = settings()
-    return TokenProvider(
-        token_url=s.token_url,
-        audience=s.salesforce_auth_url,
-        load_credentials=_load_credentials,
-        transport=_transport(),
-    )
+    return _salesforce().tokens
 
 
-@functools.cache
 def interaction_service() -> InteractionServiceClient:
     """The Interaction Service client."""
-    s = settings()
-    return InteractionServiceClient(
-        base_url=s.salesforce_scrt_url,
-        org_id_15=s.org_id_15,
-        authorization_context=s.salesforce_authorization_context,
-        tokens=tokens(),
-        transport=_transport(),
-    )
+    return _salesforce().interaction_service
 
 
-@functools.cache
 def routing_map() -> CallCenterRoutingMap:
     """The cached ``CallCenterRoutingMap`` of ``CALL_CENTER_ID``."""
-    s = settings()
-    return CallCenterRoutingMap(
-        call_center_id=s.call_center_id,
-        api_version=s.salesforce_api_version,
-        ttl_s=s.routing_map_cache_ttl_seconds,
-        tokens=tokens(),
-        transport=_transport(),
-    )
+    return _salesforce().routing_map
 
 
 @functools.cache
@@ -103,7 +134,7 @@ def contact_records() -> ContactTraceRecordObject:
     """``awsac__SCC_ContactTraceRecord__c`` through the REST API (``SALESFORCE_API_VERSION``)."""
     s = settings()
     return ContactTraceRecordObject(
-        RestClient(api_version=s.salesforce_api_version, tokens=tokens(), transport=_transport())
+        RestClient(api_version=s.salesforce_api_version, tokens=tokens(), transport=_salesforce().transport)
     )
 
 
@@ -127,6 +158,6 @@ def aws_client(service: str):
 
 def reset() -> None:
     """Forget every singleton and Powertools' parameter cache (after the environment changed)."""
-    for cached in (settings, _transport, tokens, interaction_service, routing_map, contact_records, aws_client):
+    for cached in (settings, _salesforce, contact_records, aws_client):
         cached.cache_clear()
     _secret_cache.clear()

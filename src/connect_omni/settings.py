@@ -7,6 +7,7 @@ are SCC-AC's, so existing users keep theirs.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator
@@ -113,8 +114,22 @@ class Settings(BaseSettings):
         return f"{self.salesforce_auth_url}/services/oauth2/token"
 
 
-def load_settings() -> Settings:
-    """Read and validate the environment.
+class _GivenSettings(Settings):
+    """Settings read from the values given to the constructor only (not from the environment)."""
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, **sources):  # type: ignore[no-untyped-def, override]
+        return (init_settings,)
+
+
+def load_settings(values: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate the environment, or only ``values``.
+
+    Parameters
+    ----------
+    values : mapping of str to str, optional
+        Environment variable name -> value (e.g. a deployed stack's parameters); when given, the process
+        environment is not read at all.
 
     Returns
     -------
@@ -126,7 +141,9 @@ def load_settings() -> Settings:
         When a required variable is missing or a value is malformed; the message names each variable.
     """
     try:
-        return Settings()  # type: ignore[call-arg]
+        if values is None:
+            return Settings()  # type: ignore[call-arg]
+        return _GivenSettings(**{name.lower(): value for name, value in values.items()})
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors())
         raise ConfigurationError(f"invalid configuration: {problems}") from None

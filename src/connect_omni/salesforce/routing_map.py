@@ -89,6 +89,21 @@ class CallCenterRoutingMap:
                 found = self._find(reference_record_id)
             return found
 
+    def read(self, budget: Budget) -> dict[str, str]:
+        """Read the whole map from Salesforce now, without using or changing the cache.
+
+        Returns
+        -------
+        dict of str to str
+            ``ReferenceRecordId`` (15 characters) -> ``ExternalId``, for ``CALL_CENTER_ID``.
+
+        Raises
+        ------
+        SalesforceError
+            As :meth:`external_id` (no stale copy is used).
+        """
+        return self._load(budget)
+
     def _find(self, reference_record_id: str) -> str | None:
         # Salesforce ids compare on their case-sensitive 15-character form (18-char adds a checksum).
         return (self._map or {}).get(reference_record_id[:15])
