@@ -336,3 +336,11 @@ def test_the_console_script_is_installed() -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("usage: connect-omni doctor")
 
+
+# docs ------------------------------------------------------------------------------------------------------------
+def test_the_readme_lists_every_check_in_order() -> None:
+    from connect_omni_ops.doctor import CHECKS
+    from tests.docs import readme
+
+    rows = readme.table(readme.section("4. Check the deployment: `connect-omni doctor`"), "check")
+    assert [readme.code_spans(row[0])[0] for row in rows] == [c.name for c in CHECKS]
