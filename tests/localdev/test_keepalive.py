@@ -95,3 +95,21 @@ def test_a_dropped_connection_is_closed_and_the_next_call_reconnects(
         http.get(url, timeout=5)
     assert http.get(url, timeout=5).status_code == 404
     assert standins.salesforce.connections_accepted - before == 2
+
+
+def test_answers_are_not_held_back_by_nagle(standins: Standins) -> None:
+    """The status line and headers, then the body, are two writes; without TCP_NODELAY the second waits for the
+    client's delayed ACK (about 40 ms on Linux) on every kept-alive request."""
+    import socket
+
+    from localdev._serving import _open_connections
+
+    conn = _connection(standins)
+    try:
+        conn.request("GET", "/no/such/path")
+        _answer(conn)
+        sockets = list(_open_connections(standins.salesforce._server))
+        assert sockets
+        assert all(s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) for s in sockets)
+    finally:
+        conn.close()
