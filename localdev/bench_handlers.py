@@ -74,7 +74,7 @@ def _event(contact_id: str, attributes: dict, parameters: dict) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m localdev.bench_handlers", description=__doc__.splitlines()[0])
     parser.add_argument("--warm", type=int, default=50, help="warm invocations per function (default 50)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)

@@ -22,12 +22,44 @@ if [ ! -x .venv/bin/python ]; then
   "$python" -m venv .venv
 fi
 
+# pip_install STEP ARGS...: pip install ARGS, showing progress (each package as pip collects it: one line that
+# updates in a terminal, a line per package otherwise) and the time taken; pip's full output goes to
+# .venv/setup.log, whose end is shown if pip fails.
+pip_install() {
+  local step=$1 log=.venv/setup.log started=$SECONDS count=0 line name status
+  shift
+  echo "setup: $step"
+  : > "$log"
+  set +e
+  .venv/bin/python -m pip install --disable-pip-version-check --progress-bar off "$@" 2>&1 | while IFS= read -r line; do
+    printf '%s\n' "$line" >> "$log"
+    case $line in
+      Collecting*|Obtaining*|Requirement\ already\ satisfied:*)
+        count=$((count + 1))
+        name=${line#* }; name=${name#already satisfied: }; name=${name%% *}
+        if [ -t 1 ]; then printf '\rsetup:   %3d  %-60.60s' "$count" "$name"; else echo "setup:   $count $name"; fi ;;
+      Installing\ collected\ packages:*)
+        [ -t 1 ] && printf '\r%-78s\r' ''
+        echo "setup:   installing, packages: $(printf '%s\n' "${line#*: }" | awk -F', ' '{print NF}')" ;;
+    esac
+  done
+  status=${PIPESTATUS[0]}
+  set -e
+  [ -t 1 ] && printf '\r%-78s\r' ''
+  if [ "$status" -ne 0 ]; then
+    tail -30 "$log" >&2
+    echo "setup: pip failed ($step); full output in $log" >&2
+    exit "$status"
+  fi
+  echo "setup:   done in $((SECONDS - started)) s"
+}
+
 stamp=.venv/.requirements.sha256
 wanted=$(cat requirements-dev.txt src/requirements.txt pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
-  echo "setup: installing dependencies (first run takes a few minutes)"
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .   # connect_omni importable by localdev commands
+  echo "setup: installing dependencies (the first run takes a minute or more)"
+  pip_install "[1/3] pip itself" --upgrade pip
+  pip_install "[2/3] requirements-dev.txt (the Lambda runtime, test and local tools)" -r requirements-dev.txt
+  pip_install "[3/3] connect-omni, editable (importable by the localdev commands)" --no-deps -e .
   echo "$wanted" > "$stamp"
 fi
