@@ -16,7 +16,6 @@ see https://mermaid.js.org/syntax/flowchart.html#entity-codes-to-escape-characte
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -26,9 +25,9 @@ from localdev.flows.model import (
     default_flow_files,
     flow_name,
     flow_type,
+    generator_main,
     load_flow,
     transitions,
-    write_or_check,
 )
 
 DOC_PATH = REPO_ROOT / "README.md"
@@ -159,20 +158,12 @@ def splice(document: str, section: str) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point; ``--check`` compares instead of writing. Returns the exit status (0 written or up to
     date, 1 stale, 2 usage)."""
-    parser = argparse.ArgumentParser(
-        prog="python -m localdev.flows.diagram",
-        description="Write the Mermaid diagrams of contact_flows/*.json into README.md (between the flows markers).",
-        epilog="Exit status: 0 written or up to date, 1 stale (--check), 2 usage.",
-    )
-    parser.add_argument("--check", action="store_true", help="only compare; exit 1 if README.md is stale")
-    args = parser.parse_args(argv)
-    text = splice(DOC_PATH.read_text(encoding="utf-8"), render())
-    return write_or_check(
-        DOC_PATH,
-        text,
-        what=f"{DOC_PATH.relative_to(REPO_ROOT)} (flow diagrams)",
+    return generator_main(
+        argv,
         command="python -m localdev.flows.diagram",
-        check=args.check,
+        description="Write the Mermaid diagrams of contact_flows/*.json into README.md (between the flows markers).",
+        path=DOC_PATH,
+        render=lambda: splice(DOC_PATH.read_text(encoding="utf-8"), render()),
     )
 
 

@@ -15,7 +15,7 @@ file names are mapped here.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -199,6 +199,25 @@ def is_project_function(arn: object) -> bool:
 # --------------------------------------------------------------------------------------------------
 # generated files
 # --------------------------------------------------------------------------------------------------
+def generator_main(
+    argv: Sequence[str] | None, *, command: str, description: str, path: Path, render: Callable[[], str]
+) -> int:
+    """The CLI of a generator (``python -m localdev.flows.diagram`` / ``template``): write ``render()`` to
+    ``path``, or with ``--check`` compare. ``--help`` only prints. Returns the exit status (0 written or up to date,
+    1 stale); argparse exits 2 on bad options."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog=command,
+        description=description,
+        epilog="Exit status: 0 written or up to date, 1 stale (--check), 2 usage.",
+    )
+    parser.add_argument("--check", action="store_true", help=f"only compare; exit 1 if {path.name} is stale")
+    args = parser.parse_args(argv)
+    what = str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
+    return write_or_check(path, render(), what=what, command=command, check=args.check)
+
+
 def write_or_check(path: Path, text: str, *, what: str, command: str, check: bool) -> int:
     """Write a generated file, or with ``check`` compare it and report staleness.
 

@@ -98,52 +98,22 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--queue", metavar="QUEUE", help="the contact's working queue at the start (a transfer or disconnect flow)"
     )
+    repeatable = [
+        ("--lambda", "lambdas", "NAME=JSON|NAME=error", _lambda, "what function NAME (name or ARN) answers; others {}"),
+        ("--input", "inputs", "TEXT", str, "what the customer enters at the next GetParticipantInput"),
+        ("--intent", "intents", "NAME", str, "the intent of the next Lex interaction"),
+        ("--event", "events", "NAME", str, "an event that interrupts a Wait (CustomerReturned)"),
+        ("--hours", "hours", "open|closed|HOURS=open|closed", _hours, "hours of operation (default open)"),
+        ("--metric", "metric", "NAME=VALUE", _metric, "a queue metric (CheckMetricData MetricType)"),
+        ("--attribute", "attribute", "K=V", lambda t: _pair(t, "--attribute"), "a contact attribute at the start"),
+        ("--choose", "choose", "BLOCK=BRANCH", lambda t: _pair(t, "--choose"),
+         "force a block's branch (Success, an error type, a condition operand)"),
+        ("--queue-at-capacity", "queue_at_capacity", "QUEUE", str, "a queue that is at capacity"),
+    ]  # fmt: skip
+    for flag, dest, metavar, kind, help_text in repeatable:
+        p.add_argument(flag, dest=dest, metavar=metavar, type=kind, action="append", default=[], help=help_text)
     p.add_argument(
-        "--lambda",
-        dest="lambdas",
-        metavar="NAME=JSON|NAME=error",
-        type=_lambda,
-        action="append",
-        default=[],
-        help="what function NAME (name or ARN) answers; the others answer {}",
-    )
-    p.add_argument(
-        "--standins",
-        action="store_true",
-        help="run this project's functions for real against the local stand-ins",
-    )
-    p.add_argument("--input", dest="inputs", metavar="TEXT", action="append", default=[], help="customer input")
-    p.add_argument("--intent", dest="intents", metavar="NAME", action="append", default=[], help="Lex intent")
-    p.add_argument(
-        "--event", dest="events", metavar="NAME", action="append", default=[], help="Wait event (CustomerReturned)"
-    )
-    p.add_argument(
-        "--hours",
-        metavar="open|closed|HOURS=open|closed",
-        type=_hours,
-        action="append",
-        default=[],
-        help="hours of operation (default open)",
-    )
-    p.add_argument("--metric", metavar="NAME=VALUE", type=_metric, action="append", default=[], help="queue metric")
-    p.add_argument(
-        "--attribute",
-        metavar="K=V",
-        type=lambda t: _pair(t, "--attribute"),
-        action="append",
-        default=[],
-        help="contact attribute at the start",
-    )
-    p.add_argument(
-        "--choose",
-        metavar="BLOCK=BRANCH",
-        type=lambda t: _pair(t, "--choose"),
-        action="append",
-        default=[],
-        help="force the branch a block takes (Success, an error type, a condition operand)",
-    )
-    p.add_argument(
-        "--queue-at-capacity", metavar="QUEUE", action="append", default=[], help="queue that is at capacity"
+        "--standins", action="store_true", help="run this project's functions for real against the local stand-ins"
     )
     p.add_argument("--max-steps", type=int, default=1000, metavar="N", help="stop after N blocks (default 1000)")
     return p

@@ -927,9 +927,6 @@ class _Run:
         self.note("recorded; Success")
         return self.follow(action, "Success")
 
-    def do_TagContact(self, action: dict[str, Any], p: dict[str, Any]) -> tuple[str, str | None]:
-        return self.do_setting(action, p)
-
     def do_UpdateFlowAttributes(self, action: dict[str, Any], p: dict[str, Any]) -> tuple[str, str | None]:
         for key, spec in (p.get("FlowAttributes") or {}).items():
             value = self.resolve(spec.get("Value") if isinstance(spec, dict) else spec)

@@ -236,12 +236,13 @@ def _document(
     path: Path,
     form: str,
     text: str,
-    declared: str | None,
-    declared_source: str,
     flow_type: str | None,
-    name: str | None,
+    declared: str | None = None,
+    declared_source: str = "",
+    name: object = None,
     references: Iterable[str] = (),
 ) -> FlowDocument:
+    """One FlowDocument: parse the text and settle the type (see the module docstring for the order)."""
     content, error = _parse_content(text)
     meta = content.get("Metadata") if isinstance(content, dict) else None
     meta = meta if isinstance(meta, dict) else {}
@@ -258,7 +259,11 @@ def _document(
         )
         if t
     )
-    flow_name = name or (meta.get("name") if isinstance(meta.get("name"), str) else None) or path.stem
+    flow_name = (
+        (name if isinstance(name, str) else None)
+        or (meta.get("name") if isinstance(meta.get("name"), str) else None)
+        or path.stem
+    )
     refs = tuple(dict.fromkeys(r for r in (*references, flow_name) if r))
     return FlowDocument(
         label=label,
@@ -296,7 +301,7 @@ def read_text(text: str, path: str | Path, *, flow_type: str | None = None) -> l
     doc = _parse_document(text, path)
     label = str(path)
     if isinstance(doc, dict) and isinstance(doc.get("Actions"), list | dict) and "Resources" not in doc:
-        return [_flow(label, path, "flow", text, None, "", flow_type, None)]
+        return [_document(label=label, path=path, form="flow", text=text, flow_type=flow_type)]
     if isinstance(doc, dict) and isinstance(doc.get("modules"), list):
         raise SourceError(f"{path}: {LEGACY_HINT}")
     inner = doc.get("ContactFlow") or doc.get("ContactFlowModule") if isinstance(doc, dict) else None
@@ -305,8 +310,19 @@ def read_text(text: str, path: str | Path, *, flow_type: str | None = None) -> l
         module = isinstance(doc, dict) and "ContactFlowModule" in doc
         declared = "MODULE" if module else normalise_flow_type(wrapper.get("Type") or wrapper.get("ContactFlowType"))
         refs = [str(wrapper[k]) for k in ("Arn", "Id") if wrapper.get(k)]
-        content = wrapper["Content"]
-        return [_flow(label, path, "wrapper", content, declared, "wrapper Type", flow_type, wrapper.get("Name"), refs)]
+        return [
+            _document(
+                label=label,
+                path=path,
+                form="wrapper",
+                text=wrapper["Content"],
+                declared=declared,
+                declared_source="wrapper Type",
+                flow_type=flow_type,
+                name=wrapper.get("Name"),
+                references=refs,
+            )
+        ]
     if isinstance(doc, dict) and isinstance(doc.get("Resources"), dict):
         flows = list(_cloudformation_flows(doc["Resources"], path, flow_type))
         if flows:
@@ -315,30 +331,6 @@ def read_text(text: str, path: str | Path, *, flow_type: str | None = None) -> l
     raise SourceError(
         f"{path}: not a flow: expected Flow language (Version/StartAction/Actions), a ContactFlow wrapper with a "
         "Content string, or a CloudFormation template"
-    )
-
-
-def _flow(
-    label: str,
-    path: Path,
-    form: str,
-    text: str,
-    declared: str | None,
-    declared_source: str,
-    flow_type: str | None,
-    name: object,
-    references: Iterable[str] = (),
-) -> FlowDocument:
-    return _document(
-        label=label,
-        path=path,
-        form=form,
-        text=text,
-        declared=declared,
-        declared_source=declared_source,
-        flow_type=flow_type,
-        name=name if isinstance(name, str) else None,
-        references=references,
     )
 
 
@@ -369,7 +361,17 @@ def _cloudformation_flows(resources: dict[str, Any], path: Path, flow_type: str 
                 declared_type=declared,
             )
             continue
-        yield _flow(label, path, "cloudformation", text, declared, "CloudFormation resource", flow_type, name, refs)
+        yield _document(
+            label=label,
+            path=path,
+            form="cloudformation",
+            text=text,
+            declared=declared,
+            declared_source="CloudFormation resource",
+            flow_type=flow_type,
+            name=name,
+            references=refs,
+        )
 
 
 # --------------------------------------------------------------------------------------------------

@@ -15,7 +15,6 @@ https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resou
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 from collections.abc import Sequence
@@ -23,12 +22,11 @@ from pathlib import Path
 
 from localdev.flows.model import (
     FLOWS_DIR,
-    REPO_ROOT,
     default_flow_files,
     flow_name,
     flow_type,
+    generator_main,
     load_flow,
-    write_or_check,
 )
 from localdev.flows.placeholders import PLACEHOLDERS, replace_placeholders
 
@@ -147,19 +145,12 @@ def render(files: Sequence[Path] | None = None) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point; ``--check`` compares instead of writing. Returns the exit status (0 written or up to
     date, 1 stale, 2 usage)."""
-    parser = argparse.ArgumentParser(
-        prog="python -m localdev.flows.template",
-        description="Generate the nested SAM template contact_flows/template.yaml from contact_flows/*.json.",
-        epilog="Exit status: 0 written or up to date, 1 stale (--check), 2 usage.",
-    )
-    parser.add_argument("--check", action="store_true", help="only compare; exit 1 if the template is stale")
-    args = parser.parse_args(argv)
-    return write_or_check(
-        TEMPLATE_PATH,
-        render(),
-        what=str(TEMPLATE_PATH.relative_to(REPO_ROOT)),
+    return generator_main(
+        argv,
         command="python -m localdev.flows.template",
-        check=args.check,
+        description="Generate the nested SAM template contact_flows/template.yaml from contact_flows/*.json.",
+        path=TEMPLATE_PATH,
+        render=render,
     )
 
 
