@@ -47,7 +47,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from localdev.flows.model import FLOWS_DIR, REPO_ROOT
-from localdev.flows.placeholders import PLACEHOLDERS
+from localdev.flows.placeholders import PLACEHOLDERS, replace_values
 from localdev.flows.runner import (
     Contact,
     FakeLambdaContext,
@@ -126,10 +126,7 @@ def local_flow(name: str, standins: Standins, *, invocation_time_limit_s: int | 
     invocation_time_limit_s : int, optional
         Replaces every Invoke block's ``InvocationTimeLimitSeconds`` (tests use it to keep timeouts short).
     """
-    text = (FLOWS_DIR / FLOW_FILES[name]).read_text(encoding="utf-8")
-    values = placeholder_values(standins)
-    for placeholder in sorted(values, key=len, reverse=True):
-        text = text.replace(placeholder, values[placeholder])
+    text = replace_values((FLOWS_DIR / FLOW_FILES[name]).read_text(encoding="utf-8"), placeholder_values(standins))
     flow = json.loads(text)
     if invocation_time_limit_s is not None:
         for action in flow["Actions"]:

@@ -68,6 +68,7 @@ from localdev.flows.sources import FlowDocument, SourceError, load, read_paths
 
 __all__ = [
     "DEFAULT_FLOWS",
+    "EMULATED_ACTIONS",
     "HANDLERS",
     "TERMINAL_KINDS",
     "Contact",
@@ -1132,6 +1133,12 @@ class _Run:
     def do_DisconnectParticipant(self, action: dict[str, Any], p: dict[str, Any]) -> tuple[str, str | None]:
         self.record(action, "end")
         self.finish("disconnected", "disconnected")
+
+
+EMULATED_ACTIONS: frozenset[str] = frozenset(
+    {name[3:] for name in dir(_Run) if name.startswith("do_") and name != "do_setting"} | SETTING_ACTIONS
+)
+"""Every action type the runner emulates."""
 
 
 def _valid_phone(entered: str, rule: dict[str, Any]) -> bool:

@@ -17,7 +17,7 @@ import pytest
 
 from localdev.flows import check
 from localdev.flows.lambdas import LambdaError, StubInvoker
-from localdev.flows.runner import Contact, FlowLibrary, Scenario, run
+from localdev.flows.runner import EMULATED_ACTIONS, Contact, FlowLibrary, Scenario, run
 from localdev.flows.sources import read_path, read_paths
 
 CORPUS = Path(__file__).parent / "corpus"
@@ -138,3 +138,20 @@ def test_cli_on_the_whole_corpus(capsys) -> None:
     ]
     docs, errors = read_paths([CORPUS])
     assert (len(docs), errors) == (len(FLOWS), [])
+
+
+ISSUE_ACTIONS = {
+    "ShowView", "ConnectParticipantWithLexBot", "GetParticipantInput", "CheckHoursOfOperation", "CheckMetricData",
+    "UpdateContactRoutingCriteria", "TransferContactToAgent", "MessageParticipantIteratively",
+    "UpdateContactEventHooks", "UpdateContactTextToSpeechVoice", "UpdateContactMediaStreamingBehavior",
+    "DistributeByPercentage", "Wait", "TransferToFlow", "InvokeFlowModule", "EndFlowExecution",
+    "TransferParticipantToThirdParty",
+}  # fmt: skip
+
+
+def test_every_action_type_of_the_corpus_and_the_issue_is_emulated() -> None:
+    docs, _ = read_paths([CORPUS])
+    used = {a["Type"] for d in docs if d.content for a in d.content["Actions"]}
+    assert len(used) >= 40
+    missing = sorted((used | ISSUE_ACTIONS) - EMULATED_ACTIONS)
+    assert missing == []
