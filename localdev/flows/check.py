@@ -108,7 +108,12 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: contact_flows/)")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
-    p.add_argument("--type", choices=FLOW_TYPES, help="flow type for files that do not declare one")
+    p.add_argument(
+        "--type",
+        choices=FLOW_TYPES,
+        metavar="TYPE",
+        help=f"flow type for files that do not declare one: {', '.join(FLOW_TYPES)}",
+    )
     p.add_argument("--channel", choices=CHANNELS, help="also check that every block works on this channel")
     p.add_argument("--rules", action="store_true", help="print the rules, their severity and sources, and exit")
     return p

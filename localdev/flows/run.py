@@ -93,7 +93,12 @@ def parser() -> argparse.ArgumentParser:
         help="files/directories of flows and modules that TransferToFlow, InvokeFlowModule and event hooks reach",
     )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
-    p.add_argument("--type", choices=FLOW_TYPES, help="flow type when the file does not say")
+    p.add_argument(
+        "--type",
+        choices=FLOW_TYPES,
+        metavar="TYPE",
+        help=f"flow type when the file does not say: {', '.join(FLOW_TYPES)}",
+    )
     p.add_argument("--channel", choices=CHANNELS, default="CHAT", help="the contact's channel (default CHAT)")
     p.add_argument(
         "--queue", metavar="QUEUE", help="the contact's working queue at the start (a transfer or disconnect flow)"

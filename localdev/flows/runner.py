@@ -787,20 +787,17 @@ class _Run:
                 return f"{c['Operator']} {operand}", cond.get("NextAction")
         return None
 
-    def conditional(self, action: dict[str, Any], value: Any, otherwise: str = "NoMatchingCondition"):
+    def conditional(
+        self, action: dict[str, Any], value: Any, otherwise: str = "NoMatchingCondition"
+    ) -> tuple[str, str | None]:
+        """The first condition ``value`` meets; else the ``otherwise`` error branch, else NoMatchingError, else the
+        NextAction (the designer writes the no-match target there too)."""
         found = self.match(action, value)
         if found is not None:
             return found
         branch, target = self.error(action, otherwise, "NoMatchingError")
-        if target is None and otherwise == "NoMatchingCondition":
-            return (
-                self.follow(action, "Success")
-                if (action.get("Transitions") or {}).get("NextAction")
-                else (
-                    otherwise,
-                    None,
-                )
-            )
+        if target is None and (action.get("Transitions") or {}).get("NextAction"):
+            return self.follow(action, "Success")
         return branch, target
 
     # ---- flow control --------------------------------------------------------------------------
