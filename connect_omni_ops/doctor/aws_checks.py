@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from connect_omni_ops.doctor.aws import aws_failure
@@ -179,14 +180,8 @@ def _checker_problems(name: str, content: str, flow_type: str | None) -> tuple[l
     return errors, sum(1 for f in findings if f.severity != "error")
 
 
-def channel_address_problems(flow: dict[str, Any], create_session_arn: str) -> list[str]:
-    """What is wrong with how a flow sets ``channelAddressIdentifier`` for CreateMessagingSession.
-
-    The value comes from a Set contact attributes block (``UpdateContactAttributes``) or from the Invoke block's
-    function input parameters; a literal value must be a UUID (MessagingChannel.ChannelAddressIdentifier) and
-    not the shipped placeholder.
-    """
-    placeholder = next((v for v, name in _placeholders().items() if name == "ChannelAddressIdentifier"), None)
+def _channel_values(flow: dict[str, Any], create_session_arn: str) -> list[tuple[str, str]]:
+    """``(block, value)`` of every ``channelAddressIdentifier`` the flow sets or passes to CreateMessagingSession."""
     values = []
     for action in flow.get("Actions") or []:
         params = action.get("Parameters") or {}
@@ -200,9 +195,26 @@ def channel_address_problems(flow: dict[str, Any], create_session_arn: str) -> l
             continue
         if value is not None:
             values.append((str(action.get("Identifier", "-")), str(value)))
-    literal = [(block, v) for block, v in values if not v.startswith("$.")]
+    return values
+
+
+def sets_channel_address(flow: dict[str, Any], create_session_arn: str) -> bool:
+    """True when the flow gives ``channelAddressIdentifier`` a value of its own (not a ``$.`` reference)."""
+    return any(not v.startswith("$.") for _, v in _channel_values(flow, create_session_arn))
+
+
+def channel_address_problems(flow: dict[str, Any], create_session_arn: str, *, inherited: bool = False) -> list[str]:
+    """What is wrong with how a flow sets ``channelAddressIdentifier`` for CreateMessagingSession.
+
+    The value comes from a Set contact attributes block (``UpdateContactAttributes``) or from the Invoke block's
+    function input parameters; a literal value must be a UUID (MessagingChannel.ChannelAddressIdentifier) and
+    not the shipped placeholder. ``inherited``: the flow is reached from a flow that sets it (an event hook such
+    as ``CustomerRemaining``, or a transfer to this flow), so a ``$.Attributes`` reference is enough.
+    """
+    placeholder = next((v for v, name in _placeholders().items() if name == "ChannelAddressIdentifier"), None)
+    literal = [(block, v) for block, v in _channel_values(flow, create_session_arn) if not v.startswith("$.")]
     if not literal:
-        return ["never sets channelAddressIdentifier (CreateMessagingSession fails on every chat)"]
+        return [] if inherited else ["never sets channelAddressIdentifier (CreateMessagingSession fails on every chat)"]
     problems = []
     for block, value in literal:
         if value == placeholder:
@@ -212,12 +224,18 @@ def channel_address_problems(flow: dict[str, Any], create_session_arn: str) -> l
     return problems
 
 
-def check_contact_flows(ctx: Context) -> str:
-    """Each published flow that invokes the functions passes the flow checker and sets channelAddressIdentifier."""
-    functions = _flow_functions(ctx, "the flow check")
-    ours = {unqualified(arn): name for name, arn in functions.items()}
-    placeholders = _placeholders()
-    connect = ctx.aws("connect", ctx.instance_region())
+@dataclass(frozen=True)
+class _PublishedFlow:
+    name: str
+    flow_id: str
+    arn: str
+    flow_type: str | None
+    content: str
+    parsed: dict[str, Any]
+
+
+def _published_flows(ctx: Context, connect: Any) -> tuple[int, list[_PublishedFlow]]:
+    """``(how many are published, the published ones in Flow language)``: ListContactFlows, DescribeContactFlow."""
     try:
         pages = connect.get_paginator("list_contact_flows").paginate(InstanceId=ctx.instance_id)
         summaries = [f for page in pages for f in page.get("ContactFlowSummaryList", [])]
@@ -228,10 +246,7 @@ def check_contact_flows(ctx: Context) -> str:
         for f in summaries
         if f.get("ContactFlowStatus", "PUBLISHED") == "PUBLISHED" and f.get("ContactFlowState", "ACTIVE") == "ACTIVE"
     ]
-    findings: list[str] = []
-    invoking: dict[str, set[str]] = {}
-    checker_missing = False
-    warnings = 0
+    flows = []
     for index, summary in enumerate(published, start=1):
         if index % 10 == 0:
             ctx.progress(f"  {index}/{len(published)} published flows read")
@@ -244,26 +259,49 @@ def check_contact_flows(ctx: Context) -> str:
         try:
             parsed = json.loads(content)
         except ValueError:
-            continue  # not flow language: nothing of ours in it
+            continue  # not Flow language: nothing of ours in it
+        if isinstance(parsed, dict):
+            flow_type = flow.get("Type") or summary.get("ContactFlowType")
+            flows.append(_PublishedFlow(name, summary["Id"], summary.get("Arn", ""), flow_type, content, parsed))
+    return len(published), flows
+
+
+def check_contact_flows(ctx: Context) -> str:
+    """Each published flow that invokes the functions passes the flow checker and sets channelAddressIdentifier."""
+    functions = _flow_functions(ctx, "the flow check")
+    create_session = functions["CreateMessagingSession"]
+    ours = {unqualified(arn): name for name, arn in functions.items()}
+    placeholders = _placeholders()
+    count, flows = _published_flows(ctx, ctx.aws("connect", ctx.instance_region()))
+    setters = [f for f in flows if sets_channel_address(f.parsed, create_session)]
+    findings: list[str] = []
+    invoking: dict[str, set[str]] = {}
+    checker_missing = False
+    warnings = 0
+    for flow in flows:
         invoked = {
             unqualified(str((a.get("Parameters") or {}).get("LambdaFunctionARN", "")))
-            for a in parsed.get("Actions") or []
-            if a.get("Type") == "InvokeLambdaFunction"
+            for a in flow.parsed.get("Actions") or []
+            if isinstance(a, dict) and a.get("Type") == "InvokeLambdaFunction"
         }
-        left = sorted(f"{placeholders[v]} ({v})" for v in placeholders if v in content)
+        left = sorted(f"{placeholders[v]} ({v})" for v in placeholders if v in flow.content)
         names = {ours[arn] for arn in invoked if arn in ours}
         if not names and not left:
             continue
-        invoking[name] = names
+        invoking[flow.name] = names
         if left:
-            findings.append(f"{name!r} still has placeholders: {', '.join(left)}")
-        checked = _checker_problems(name, content, flow.get("Type") or summary.get("ContactFlowType"))
+            findings.append(f"{flow.name!r} still has placeholders: {', '.join(left)}")
+        checked = _checker_problems(flow.name, flow.content, flow.flow_type)
         checker_missing = checker_missing or checked is None
-        findings += [f"{name!r}: {p}" for p in (checked[0] if checked else [])]
+        findings += [f"{flow.name!r}: {p}" for p in (checked[0] if checked else [])]
         warnings += checked[1] if checked else 0
         if "CreateMessagingSession" in names:
-            channel = channel_address_problems(parsed, functions["CreateMessagingSession"])
-            findings += [f"{name!r}: {p}" for p in channel]
+            inherited = any(
+                other is not flow and ((flow.arn and flow.arn in other.content) or flow.flow_id in other.content)
+                for other in setters
+            )
+            channel = channel_address_problems(flow.parsed, create_session, inherited=inherited)
+            findings += [f"{flow.name!r}: {p}" for p in channel]
     if not any("CreateMessagingSession" in names for names in invoking.values()):
         findings.append("no published flow invokes CreateMessagingSession, so no chat reaches Salesforce")
     if findings:
@@ -277,8 +315,8 @@ def check_contact_flows(ctx: Context) -> str:
     if warnings:
         note += f" ({plural(warnings, 'warning')}: python -m localdev.flows.check on the exported flows lists them)"
     return (
-        f"{len(invoking)} of {plural(len(published), 'published flow')} invoke the functions{note}; every one invoking "
-        "CreateMessagingSession sets channelAddressIdentifier"
+        f"{len(invoking)} of {plural(count, 'published flow')} invoke the functions{note}; each one invoking "
+        "CreateMessagingSession sets channelAddressIdentifier or is reached from a flow that does"
     )
 
 

@@ -303,6 +303,13 @@ def test_channel_address_identifier_rule(flow: dict, problems: list[str]) -> Non
     assert channel_address_problems(flow, CMS_ARN) == problems
 
 
+def test_a_flow_reached_from_one_that_sets_it_may_read_the_attribute() -> None:
+    hooked = _flow(_invoke(channelAddressIdentifier="$.Attributes.channelAddressIdentifier"))
+    assert channel_address_problems(hooked, CMS_ARN, inherited=True) == []
+    placeholder = _flow(_set("00000000-0000-0000-0000-0000000000aa"))
+    assert channel_address_problems(placeholder, CMS_ARN, inherited=True) != []
+
+
 # command line --------------------------------------------------------------------------------------------------
 def test_help_only_prints(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as done:
