@@ -1,12 +1,13 @@
 """The dashboard and alarms of ``template.yaml`` read metrics that exist, cover what an operator needs, and
 are the ones the README explains.
 
-The dashboard body is evaluated as CloudFormation would (``Fn::Join`` of ``Fn::Sub`` strings and an ``Fn::If``
-on ``IngestTranscripts``), both ways, and must be valid JSON each time.
+The dashboard body is evaluated as CloudFormation would (``Fn::Join`` of ``Fn::Sub`` strings and ``Fn::If`` on
+the optional parts' conditions), with each combination of those conditions, and must be valid JSON each time.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 
@@ -15,6 +16,8 @@ import pytest
 from tests.docs import codescan, readme
 
 NAMESPACE = "ConnectOmniChannel"
+OPTIONAL = {"IngestTranscripts": "Transcript", "StoreContactRecords": "ContactRecords"}  # condition -> name part
+COMBINATIONS = [dict(zip(OPTIONAL, flags, strict=True)) for flags in itertools.product([True, False], repeat=2)]
 
 
 def _resolve(node, conditions: dict[str, bool]):
@@ -33,9 +36,9 @@ def _resolve(node, conditions: dict[str, bool]):
     raise AssertionError(f"cannot evaluate {node!r}")
 
 
-def dashboard(template: dict, *, transcripts: bool) -> dict:
+def dashboard(template: dict, conditions: dict[str, bool]) -> dict:
     body = template["Resources"]["OperationsDashboard"]["Properties"]["DashboardBody"]
-    return json.loads(_resolve(body, {"IngestTranscripts": transcripts}))
+    return json.loads(_resolve(body, conditions))
 
 
 def dashboard_metrics(body: dict) -> list[list]:
@@ -59,10 +62,10 @@ def emitted() -> set[str]:
     return {f.value for f in found}
 
 
-@pytest.mark.parametrize("transcripts", [True, False])
-def test_dashboard_body_is_json_and_names_only_metrics_the_code_emits(template, transcripts):
+@pytest.mark.parametrize("conditions", COMBINATIONS, ids=lambda c: "+".join(k for k, v in c.items() if v) or "core")
+def test_dashboard_body_is_json_and_names_only_metrics_the_code_emits(template, conditions):
     assert template["Globals"]["Function"]["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"] == NAMESPACE
-    body = dashboard(template, transcripts=transcripts)
+    body = dashboard(template, conditions)
     for metric in dashboard_metrics(body):
         if isinstance(metric[0], dict):
             continue  # an expression
@@ -76,11 +79,15 @@ def test_dashboard_body_is_json_and_names_only_metrics_the_code_emits(template, 
             for arn in widget["properties"]["alarms"]:
                 name = re.fullmatch(r"<(\w+)\.Arn>", arn)[1]
                 assert name in alarms(template)
-                assert (alarms(template)[name].get("Condition") == "IngestTranscripts") <= transcripts
+                condition = alarms(template)[name].get("Condition")
+                assert condition is None or conditions[condition], f"{name} shown without its condition"
+    for condition, part in OPTIONAL.items():
+        if not conditions[condition]:
+            assert not any(part in json.dumps(w) for w in body["widgets"][1:]), f"{part} widgets without {condition}"
 
 
 def test_dashboard_shows_what_the_issue_asks_for(template):
-    body = dashboard(template, transcripts=True)
+    body = dashboard(template, dict.fromkeys(OPTIONAL, True))
     names = {(m[0], m[1]) for m in dashboard_metrics(body) if not isinstance(m[0], dict)}
     wanted = {
         (NAMESPACE, n)
@@ -105,8 +112,6 @@ def test_dashboard_shows_what_the_issue_asks_for(template):
     assert wanted <= names, wanted - names
     [duration] = [w for w in body["widgets"] if w["properties"].get("stat") == "p99"]
     assert 8000 in {a["value"] for a in duration["properties"]["annotations"]["horizontal"]}
-    without = dashboard(template, transcripts=False)
-    assert not any("Transcript" in json.dumps(w) for w in without["widgets"][1:])
     every_alarm = {
         re.fullmatch(r"<(\w+)\.Arn>", a)[1]
         for w in body["widgets"]
@@ -124,6 +129,9 @@ def test_alarms_read_real_metrics_and_notify_the_optional_topic(template):
         props = alarm["Properties"]
         assert props["AlarmActions"] == notify and props["OKActions"] == notify, name
         assert props["TreatMissingData"] == "notBreaching", name
+        if props.get("Namespace") == NAMESPACE:  # a single-metric alarm
+            assert props["MetricName"] in emitted(), name
+            assert [(d["Name"], d["Value"] in services(template)) for d in props["Dimensions"]] == [("service", True)]
         queries = props.get("Metrics") or []
         ids = {q["Id"] for q in queries}
         assert sum(1 for q in queries if q.get("ReturnData", True)) == (1 if queries else 0), name
