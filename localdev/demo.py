@@ -7,6 +7,7 @@ Usage::
     python -m localdev.demo --fault /api/v1/conversation:400:2     # the flow's retry loop at work
     python -m localdev.demo --routing unmapped                      # the fallback queue
     python -m localdev.demo --bot-only                              # transcript ingestion of a bot-only chat
+    python -m localdev.demo --contact-records                       # the chat's contact records into Salesforce
     python -m localdev.demo --json                                  # machine-readable result
 
 Everything runs in this process on 127.0.0.1: the Salesforce org emulator, moto (the secret and the transcript
@@ -72,6 +73,7 @@ TITLES: dict[str, str] = {
     "queue-transfer": "queue transfer",
     "task": "task routing",
     "bot-only": "bot-only chat",
+    "contact-record": "contact records",
 }
 ROUTING_CHOICES = ("queue", "unmapped", "agent", "not-routed")
 DEFAULT_AGENT = "jdoe"
@@ -79,6 +81,10 @@ NOT_ROUTED_REASON = "No agent or queue is available for this work item"
 TRANSCRIPT_HANDLER = "connect_omni.handlers.transcript_ingestion"
 TRANSCRIPT_FUNCTION_ARN = "arn:aws:lambda:us-east-1:111122223333:function:TranscriptIngestionFunction"
 TRANSCRIPT_TIMEOUT_S = 60.0
+CTR_HANDLER = "connect_omni.handlers.contact_trace_record"
+CTR_FUNCTION_ARN = "arn:aws:lambda:us-east-1:111122223333:function:ContactTraceRecordFunction"
+CTR_OBJECT = "awsac__SCC_ContactTraceRecord__c"
+CTR_TIMEOUT_S = 60.0
 WIDTH = 100
 SLOW_CALL_S = 1.0  # a Lambda call still running after this long gets a progress line
 
@@ -252,6 +258,7 @@ class Options:
     delays: list[tuple[str, float, int | None]] = field(default_factory=list)
     revoke_token: bool = False
     bot_only: bool = False
+    contact_records: bool = False
     agent: str = DEFAULT_AGENT
     verbose: bool = False
     as_json: bool = False
@@ -275,6 +282,7 @@ class RunReport:
     started_at: float = 0.0
     revoked_after_call: list[int] = field(default_factory=list)
     ingestion: dict[str, Any] | None = None
+    stream: dict[str, Any] | None = None
     note: str = ""
     windows: list[tuple[float, float]] = field(default_factory=list)
     why: str = ""
@@ -312,6 +320,8 @@ def expected_outcome(key: str, options: Options, standins: Standins, contact: Co
         return f"queued to {task_fallback_queue_arn(standins)}"
     if key == "bot-only":
         return "ingested"
+    if key == "contact-record":
+        return "stored"
     raise ValueError(key)
 
 
@@ -337,6 +347,11 @@ def expectation_under_faults(report: RunReport, standins: Standins) -> tuple[str
         faulted = any(r.fault for r in report.requests)
         if faulted and report.outcome == "raised":
             return "raised", "an injected Salesforce fault: the function raises so that Lambda retries the event"
+        return None
+    if report.key == "contact-record":
+        faulted = any(r.fault for r in report.requests)
+        if faulted and report.outcome == "reported for retry":
+            return "reported for retry", "an injected Salesforce fault: the records are reported so Lambda retries them"
         return None
     result = report.result
     if result is None:
@@ -432,11 +447,15 @@ class Demo:
         """(run key, setup?) in order. A transfer alone needs a queued chat first: an inbound setup run."""
         flows = self.options.flows
         steps: list[tuple[str, bool]] = []
-        if any(f in ("agent-transfer", "queue-transfer") for f in flows) and "inbound" not in flows:
+        transfers = any(f in ("agent-transfer", "queue-transfer") for f in flows)
+        chats = [f for f in flows if f in ("inbound", "agent-transfer", "queue-transfer")]
+        if (transfers or (self.options.contact_records and not chats)) and "inbound" not in flows:
             steps.append(("inbound", True))
         steps += [(f, False) for f in flows]
         if self.options.bot_only:
             steps.append(("bot-only", False))
+        if self.options.contact_records:
+            steps.append(("contact-record", False))
         return steps
 
     def iter_runs(self) -> Iterator[RunReport]:
@@ -449,6 +468,8 @@ class Demo:
                 self.apply_options()
             if key == "bot-only":
                 report = self.run_bot_only()
+            elif key == "contact-record":
+                report = self.run_contact_records()
             elif key == "task":
                 report = self.run_flow(key, setup, self.task_contact())
             elif key == "inbound":
@@ -590,6 +611,89 @@ class Demo:
         report.records["history"] = [
             {"conversationIdentifier": conv, "entries": len(entries)} for conv, entries in sf.state["history"].items()
         ]
+        self._judge(report)
+        return report
+
+
+    # ---- contact records ------------------------------------------------------------------------
+    def run_contact_records(self) -> RunReport:
+        """The chats' contact records, as Connect streams them once the contacts end, through
+        ContactTraceRecordFunction: each contact's CTR, and for the first one also its earlier copy (sent when the
+        chat ended, before the agent's after-contact work), in one Kinesis batch."""
+        from localdev.ctr_stream import chat_ctr, kinesis_record
+
+        report = RunReport("contact-record", TITLES["contact-record"], False, None, "stored")
+        self._announce(report)
+        s = self.standins
+        chats = [
+            r for r in self.reports if r.key in ("inbound", "agent-transfer", "queue-transfer") and r.result is not None
+        ]
+        ended = datetime.now(UTC) - timedelta(minutes=1)
+        ctrs = []
+        for r in chats:
+            assert r.result is not None and r.contact is not None
+            attributes = dict(r.result.attributes)
+            agent = (r.contact.agent or {}).get("UserName") or self.options.agent
+            ctr = chat_ctr(
+                r.contact.contact_id,
+                instance_arn=s.instance_arn,
+                call_center_id=attributes.pop("callCenterId", ""),
+                source=attributes.pop("source", ""),
+                attributes=attributes,
+                ended=ended,
+                agent_user_name=agent if r.result.queue else None,
+                queue_arn=r.result.queue,
+            )
+            ctr |= {
+                "InitialContactId": r.contact.initial_contact_id,
+                "PreviousContactId": r.contact.previous_contact_id,
+                "InitiationMethod": r.contact.initiation_method,
+            }
+            ctrs.append(ctr)
+        sent = list(ctrs)
+        if ctrs:  # the first contact's earlier copy, sent when it ended: before after-contact work
+            earlier = json.loads(json.dumps(ctrs[0]))
+            earlier["LastUpdateTimestamp"] = earlier["DisconnectTimestamp"]
+            if earlier.get("Agent"):
+                earlier["Agent"] |= {"AfterContactWorkDuration": None, "AfterContactWorkEndTimestamp": None}
+            sent.insert(0, earlier)
+        records = [kinesis_record(c) for c in sent]
+        ours = {
+            c["ContactId"] for c in ctrs if (c["Attributes"].get("source"), c["Attributes"].get("callCenterId"))
+            == ("SCCAC", s.call_center_id)
+        }
+        sf = s.salesforce
+        first_request = len(sf.requests)
+        buffer = io.StringIO()
+        report.started_at = time.time()
+        began = time.perf_counter()
+        module = importlib.import_module(CTR_HANDLER)
+        with captured_handler_output(buffer):
+            answer = module.lambda_handler({"Records": records}, FakeLambdaContext(CTR_FUNCTION_ARN, CTR_TIMEOUT_S))
+        report.elapsed_ms = (time.perf_counter() - began) * 1000
+        report.logs = [parse_log_lines(buffer.getvalue())]
+        summary = next((r.get("summary") for r in report.logs[0] if r.get("message") == "Batch done"), {})
+        stored = [r for r in sf.records(CTR_OBJECT) if r["awsac__ContactId__c"] in {c["ContactId"] for c in ctrs}]
+        report.stream = {
+            "records": [
+                {
+                    "sequenceNumber": rec["kinesis"]["sequenceNumber"],
+                    "contactId": ctr["ContactId"],
+                    "lastUpdateTimestamp": ctr["LastUpdateTimestamp"],
+                }
+                for rec, ctr in zip(records, sent, strict=True)
+            ],
+            "answer": answer,
+            "summary": summary,
+        }
+        report.requests = sf.requests[first_request:]
+        report.records = {"contactTraceRecords": stored}
+        if answer.get("batchItemFailures"):
+            report.outcome = "reported for retry"
+        elif {r["awsac__ContactId__c"] for r in stored} >= ours and ours:
+            report.outcome = "stored"
+        else:
+            report.outcome = "not stored" if ours else "nothing to store"
         self._judge(report)
         return report
 
@@ -752,11 +856,12 @@ class Printer:
     def run_started(self, index: int, total: int, report: RunReport) -> None:
         """The run's title and contact, printed before the first block runs."""
         flow = FLOW_FILES.get(report.key)
-        where = f"contact_flows/{flow}" if flow else "TranscriptIngestionFunction"
+        functions = {"bot-only": "TranscriptIngestionFunction", "contact-record": "ContactTraceRecordFunction"}
+        where = f"contact_flows/{flow}" if flow else functions.get(report.key, report.key)
         title = f"{index}/{total} {report.title}{' (setup)' if report.setup else ''} · {where} "
         self.out("")
         self.out("━━ " + title + "━" * max(3, WIDTH - len(title) - 3))
-        if report.contact is not None and report.key != "bot-only":
+        if report.contact is not None and report.key not in ("bot-only", "contact-record"):
             self.contact(report)
             self.out("")
             self.out("  blocks")
@@ -793,12 +898,14 @@ class Printer:
 
     def run_finished(self, report: RunReport) -> None:
         """What the run left behind (records, requests, queue), then its outcome against the expectation."""
-        if report.result is None and report.ingestion is None:
+        if report.result is None and report.ingestion is None and report.stream is None:
             self.out(f"  {report.note or report.outcome}")
             self.verdict(report)
             return
         if report.ingestion is not None:
             self.ingestion(report)
+        if report.stream is not None:
+            self.stream(report)
         self.records(report)
         self.requests(report)
         if report.result is not None:
@@ -946,6 +1053,20 @@ class Printer:
             if record.get("level") in ("WARNING", "ERROR", "CRITICAL") or self.options.verbose:
                 self.out(f"  {'':<20} log {record.get('level', '?'):<7} {self.log_text(record)}")
 
+    def stream(self, report: RunReport) -> None:
+        """The Kinesis batch sent to ContactTraceRecordFunction and what it answered."""
+        info = report.stream or {}
+        self.out("")
+        self.out(f"  {'Kinesis batch':<20} {len(info.get('records', []))} contact records (CTRs), in stream order")
+        for rec in info.get("records", []):
+            self.out(f"    …{rec['sequenceNumber'][-6:]}  contact {rec['contactId']}  {rec['lastUpdateTimestamp']}")
+        counts = {k: v for k, v in (info.get("summary") or {}).items() if isinstance(v, int) and v and k != "requests"}
+        self.out(f"  {'handler answered':<20} {json.dumps(info.get('answer'))}")
+        self.out(f"  {'outcomes':<20} {', '.join(f'{k} {v}' for k, v in counts.items()) or 'none'}")
+        for record in report.logs[0] if report.logs else []:
+            if record.get("level") in ("WARNING", "ERROR", "CRITICAL") or self.options.verbose:
+                self.out(f"  {'':<20} log {record.get('level', '?'):<7} {self.log_text(record)}")
+
     def records(self, report: RunReport) -> None:
         recs = report.records
         if not any(recs.values()):
@@ -964,6 +1085,17 @@ class Printer:
             self.out(f"    {'PSR':<18} {p['id']:<36}  {p['routingType']} → {self.psr_target(p)}")
         for h in recs.get("history", []):
             self.out(f"    {'history':<18} {h['entries']} entries  conversation {h['conversationIdentifier']}")
+        for c in recs.get("contactTraceRecords", []):
+            agent = c.get("awsac__AgentUsername__c") or "no agent"
+            self.out(
+                f"    {'ContactTraceRecord':<18} {c['Id']}  contact {c['awsac__ContactId__c']}, "
+                f"{c.get('awsac__Channel_Revamped__c')}, {agent}"
+            )
+            self.out(
+                f"    {'':<18} queue {c.get('awsac__QueueName__c')} ({c.get('awsac__QueueDuration__c')} s), "
+                f"after-contact work {c.get('awsac__AfterContactWorkDuration__c')} s, "
+                f"updated {c.get('awsac__LastUpdateTimestamp__c')}"
+            )
 
     def psr_target(self, psr: dict[str, Any]) -> str:
         kind, value = psr["outcome"]["kind"], psr["outcome"]["value"]
@@ -993,7 +1125,8 @@ class Printer:
         self.out("━━ summary " + "━" * (WIDTH - 11))
         for report in reports:
             mark = "ok  " if report.ok else "FAIL"
-            calls = len(report.result.lambda_calls) if report.result else (1 if report.ingestion else 0)
+            handled = report.ingestion is not None or report.stream is not None
+            calls = len(report.result.lambda_calls) if report.result else (1 if handled else 0)
             title = report.title + (" (setup)" if report.setup else "")
             outcome = self.outcome_text(report.outcome, brief=True)
             self.out(
@@ -1064,6 +1197,8 @@ def to_json(reports: Sequence[RunReport], standins: Standins, wall_s: float) -> 
             )
         if r.ingestion is not None:
             item["ingestion"] = r.ingestion
+        if r.stream is not None:
+            item["contactRecords"] = r.stream
         item["salesforceRecords"] = r.records
         item["salesforceRequests"] = [
             {"method": q.method, "path": q.path, "query": q.query, "status": q.status, "fault": q.fault}
@@ -1193,6 +1328,12 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         "on its DISCONNECTED event",
     )
     parser.add_argument(
+        "--contact-records",
+        action="store_true",
+        help="afterwards, stream the chats' contact records (CTRs) through ContactTraceRecordFunction into "
+        "awsac__SCC_ContactTraceRecord__c (without --flow: after the inbound chat)",
+    )
+    parser.add_argument(
         "--agent", default=DEFAULT_AGENT, help=f"$.Agent.UserName of the agent transfer (default {DEFAULT_AGENT})"
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="show every handler log line, not only warnings")
@@ -1208,6 +1349,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         delays=args.delay,
         revoke_token=args.revoke_token,
         bot_only=args.bot_only,
+        contact_records=args.contact_records,
         agent=args.agent,
         verbose=args.verbose,
         as_json=args.json,

@@ -152,3 +152,35 @@ def test_bot_only_without_transcript_ingestion(monkeypatch: pytest.MonkeyPatch, 
     assert demo.main(["--bot-only"]) == 0
     out = capsys.readouterr().out
     assert "transcript ingestion is not available" in out
+
+
+def test_contact_records_after_the_chats(capsys: pytest.CaptureFixture[str]) -> None:
+    assert demo.main(["--contact-records", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    runs = {r["run"]: r for r in out["runs"]}
+    assert list(runs) == ["inbound", "agent-transfer", "queue-transfer", "contact-record"]
+    run = runs["contact-record"]
+    assert (run["outcome"], run["ok"]) == ("stored", True)
+    chats = [runs[k]["contact"]["contactId"] for k in ("inbound", "agent-transfer", "queue-transfer")]
+    # four stream records: the inbound chat's earlier copy, then each contact's record
+    assert [r["contactId"] for r in run["contactRecords"]["records"]] == [chats[0], *chats]
+    assert run["contactRecords"]["answer"] == {"batchItemFailures": []}
+    assert (run["contactRecords"]["summary"]["stored"], run["contactRecords"]["summary"]["superseded"]) == (3, 1)
+    stored = {r["awsac__ContactId__c"]: r for r in run["salesforceRecords"]["contactTraceRecords"]}
+    assert set(stored) == set(chats)
+    assert stored[chats[0]]["awsac__AfterContactWorkDuration__c"] == 28  # the newer copy of the inbound chat
+    assert stored[chats[1]]["awsac__PreviousContactId__c"] == chats[0]
+    assert stored[chats[0]]["awsac__QueueARN__c"] == out["queues"]["Support"]
+    # one read of the stored versions and one upsert for the whole batch
+    assert [(r["method"], r["path"].rstrip("/")) for r in run["salesforceRequests"]] == [
+        ("GET", "/services/data/v62.0/query"),
+        ("PATCH", "/services/data/v62.0/composite/sobjects/awsac__SCC_ContactTraceRecord__c/awsac__ContactId__c"),
+    ]
+
+
+def test_contact_records_alone_follow_an_inbound_chat(capsys: pytest.CaptureFixture[str]) -> None:
+    assert demo.parse_args(["--contact-records", "--flow", "task"]).contact_records is True
+    assert demo.main(["--contact-records", "--flow", "task"]) == 0
+    text = capsys.readouterr().out
+    assert "contact records · ContactTraceRecordFunction" in text
+    assert "ContactTraceRecord " in text and "after-contact work 28 s" in text
