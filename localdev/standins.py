@@ -152,6 +152,7 @@ class Standins:
         self.secret_name = f"{SECRET_NAME_PREFIX}-{suffix}"
         self.transcripts_bucket = f"{TRANSCRIPTS_BUCKET_PREFIX}-{suffix}"
         self.transcripts_prefix = "connect/local-instance/ChatTranscripts"
+        self.state_table = f"connect-omni-state-{suffix}"
         self.private_key_pem = ""
         self.secret_arn = ""
         self.env: dict[str, str] = {}
@@ -219,6 +220,7 @@ class Standins:
             "CONNECT_INSTANCE_ARN": self.instance_arn,
             "CHAT_TRANSCRIPTS_BUCKET": self.transcripts_bucket,
             "CHAT_TRANSCRIPTS_PREFIX": self.transcripts_prefix,
+            "STATE_TABLE_NAME": self.state_table,
             "AWS_ENDPOINT_URL": self.moto.endpoint_url,
             "AWS_ENDPOINT_URL_CONNECT": self.connect.endpoint_url,
             "AWS_DEFAULT_REGION": DEFAULT_REGION,
@@ -259,12 +261,21 @@ class Standins:
         )
         self.secret_arn = created["ARN"]
         self.moto.client("s3").create_bucket(Bucket=self.transcripts_bucket)
+        self.moto.client("dynamodb").create_table(TableName=self.state_table, **state_table_schema())
+
+    def clear_state_table(self) -> None:
+        """Delete every item of the state table (routing ledger, interaction claims, shared token)."""
+        dynamodb = self.moto.client("dynamodb")
+        for page in dynamodb.get_paginator("scan").paginate(TableName=self.state_table, ProjectionExpression="pk"):
+            for item in page.get("Items", []):
+                dynamodb.delete_item(TableName=self.state_table, Key={"pk": item["pk"]})
 
     def reset(self) -> None:
         """Reset runtime state between tests: emulator state (see :meth:`SalesforceEmulator.reset`), Connect
         contacts and log, and every object in the transcript bucket. Seeded configuration stays."""
         self.salesforce.reset()
         self.connect.reset()
+        self.clear_state_table()
         s3 = self.moto.client("s3")
         listed = s3.list_objects_v2(Bucket=self.transcripts_bucket).get("Contents", [])
         if listed:
@@ -307,6 +318,20 @@ class Standins:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def state_table_schema() -> dict[str, Any]:
+    """``KeySchema``, ``AttributeDefinitions`` and ``BillingMode`` of the template's ``StateTable``, read from
+    ``template.yaml`` so the stand-in table cannot drift from the deployed one."""
+    import yaml
+
+    class _Loader(yaml.SafeLoader):
+        pass
+
+    _Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
+    template = yaml.load((Path(__file__).resolve().parent.parent / "template.yaml").read_text(), Loader=_Loader)
+    props = template["Resources"]["StateTable"]["Properties"]
+    return {k: props[k] for k in ("KeySchema", "AttributeDefinitions", "BillingMode")}
 
 
 def _reset_container() -> None:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from connect_omni.aws import READ_TIMEOUT_S, call
+from connect_omni.aws.state_table import StateTable
 from connect_omni.budget import Budget
 from connect_omni.observability import count
 from connect_omni.salesforce.auth import SalesforceCredentials, TokenProvider
@@ -130,6 +131,13 @@ def routing_map() -> CallCenterRoutingMap:
 
 
 @functools.cache
+def state_table() -> StateTable | None:
+    """The state table of ``STATE_TABLE_NAME`` (routing ledger, /interactions claim), or None when unset."""
+    name = (settings().state_table_name or "").strip()
+    return StateTable(aws_client("dynamodb"), name) if name else None
+
+
+@functools.cache
 def contact_records() -> ContactTraceRecordObject:
     """``awsac__SCC_ContactTraceRecord__c`` through the REST API (``SALESFORCE_API_VERSION``)."""
     s = settings()
@@ -158,6 +166,6 @@ def aws_client(service: str):
 
 def reset() -> None:
     """Forget every singleton and Powertools' parameter cache (after the environment changed)."""
-    for cached in (settings, _salesforce, contact_records, aws_client):
+    for cached in (settings, _salesforce, contact_records, aws_client, state_table):
         cached.cache_clear()
     _secret_cache.clear()

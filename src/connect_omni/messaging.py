@@ -13,9 +13,12 @@ import uuid
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from connect_omni.budget import Budget
-from connect_omni.errors import InputError, SalesforceError
+from connect_omni.aws import AwsCallError
+from connect_omni.aws.state_table import Claim, StateTable
+from connect_omni.budget import MIN_ATTEMPT_S, Budget
+from connect_omni.errors import BudgetExhaustedError, InputError, SalesforceError, SalesforceUnavailableError
 from connect_omni.models.connect import ContactFlowEvent, segment_subtype
+from connect_omni.models.salesforce import InteractionResponse
 from connect_omni.observability import count, logger
 from connect_omni.salesforce.interaction import InteractionServiceClient
 
@@ -206,8 +209,18 @@ def open_messaging_session(
     request: SessionRequest,
     budget: Budget,
     mode: Literal["conversation", "interactions"] = "conversation",
+    *,
+    ledger: StateTable | None = None,
+    contact_id: str | None = None,
 ) -> MessagingSession:
     """Create or reuse the Conversation and MessagingSession of ``request``.
+
+    ``POST /interactions`` adds a message and is not idempotent, so it is never sent twice for one contact's
+    session: a claim ``interaction#<contactId>#<previous workItemId>`` in the state table (``ledger``) tells a
+    retry of the flow that an earlier invocation sent (or may have sent) it; after an unknown outcome, in the
+    same invocation or a later one, the session is asked of Establish Conversation (idempotent) instead, and
+    the EntryInteraction is sent again only when Salesforce shows no session from the first one
+    (:func:`_entry_interaction_once`).
 
     ``conversation`` mode calls Establish Conversation (``POST /conversation``), which adds no message to the
     transcript; if Salesforce answers without a ``messagingSessionId``, or with the contact's own
@@ -251,7 +264,9 @@ def open_messaging_session(
                 "Establish Conversation returned no messagingSessionId; sending an EntryInteraction",
                 extra={"conversation_identifier": conversation_identifier},
             )
-    sent = client.send_entry_interaction(request.channel_address_identifier, request.client_id, budget)
+    sent = _entry_interaction_once(client, request, budget, ledger, contact_id)
+    if isinstance(sent, MessagingSession):
+        return sent
     if not sent.work_item_ids or not _SALESFORCE_ID.match(sent.work_item_ids[0]):
         raise SalesforceError("POST /api/v1/interactions", status=202, detail="no MessagingSession id in workItemIds")
     if conversation_identifier and conversation_identifier != sent.conversation_identifier:
@@ -265,3 +280,88 @@ def open_messaging_session(
             "The contact's MessagingSession is still active; reusing it", extra={"work_item_id": sent.work_item_ids[0]}
         )
     return MessagingSession(sent.conversation_identifier, sent.work_item_ids[0])
+
+
+def _entry_interaction_once(
+    client: InteractionServiceClient,
+    request: SessionRequest,
+    budget: Budget,
+    ledger: StateTable | None,
+    contact_id: str | None,
+) -> InteractionResponse | MessagingSession:
+    """Send the EntryInteraction unless an earlier attempt for this contact's session did (see
+    :func:`open_messaging_session`); returns its answer, or the session found without sending."""
+    claim = None
+    if ledger is not None and contact_id:
+        try:
+            claim = ledger.begin(f"interaction#{contact_id}#{request.previous_work_item_id or ''}", budget)
+        except (AwsCallError, BudgetExhaustedError) as exc:
+            count("StateTableUnavailable")
+            logger.warning("State table unavailable; going on without it", extra={"error": str(exc)})
+    if claim is not None and claim.kind == "completed" and claim.answer:
+        return MessagingSession(claim.answer["conversationIdentifier"], claim.answer["workItemId"])
+    if claim is not None and claim.kind == "unknown":
+        found = _session_without_interaction(client, request, budget)
+        if found is not None:
+            _settle(ledger, claim, budget, found)
+            return found
+    try:
+        sent = client.send_entry_interaction(request.channel_address_identifier, request.client_id, budget)
+    except SalesforceUnavailableError as exc:
+        if not exc.outcome_unknown:
+            _settle(ledger, claim, budget, None)
+            raise
+        _settle(ledger, claim, budget, None, unknown=True)
+        if budget.remaining() < 2 * MIN_ATTEMPT_S:
+            raise
+        found = _session_without_interaction(client, request, budget)
+        if found is None:
+            raise
+        _settle(ledger, claim, budget, found)
+        return found
+    except SalesforceError:
+        _settle(ledger, claim, budget, None)
+        raise
+    if sent.work_item_ids:
+        _settle(ledger, claim, budget, MessagingSession(sent.conversation_identifier, sent.work_item_ids[0]))
+    return sent
+
+
+def _session_without_interaction(
+    client: InteractionServiceClient, request: SessionRequest, budget: Budget
+) -> MessagingSession | None:
+    """The session Establish Conversation answers (not the contact's previous one), else None."""
+    established = client.establish_conversation(request.channel_address_identifier, request.client_id, budget)
+    session_id = established.messaging_session_id
+    if session_id and session_id != request.previous_work_item_id:
+        count("InteractionNotResent")
+        logger.warning(
+            "An earlier EntryInteraction may have been carried out; using the session Salesforce has instead of "
+            "sending another",
+            extra={"conversation_identifier": established.conversation_identifier, "work_item_id": session_id},
+        )
+        return MessagingSession(established.conversation_identifier, session_id)
+    return None
+
+
+def _settle(
+    ledger: StateTable | None,
+    claim: Claim | None,
+    budget: Budget,
+    session: MessagingSession | None,
+    *,
+    unknown: bool = False,
+) -> None:
+    if ledger is None or claim is None:
+        return
+    try:
+        if session is not None:
+            answer = {"conversationIdentifier": session.conversation_identifier, "workItemId": session.work_item_id}
+            ledger.complete(claim, answer, budget)
+        elif unknown:
+            ledger.unknown(claim, budget)
+        else:
+            ledger.forget(claim, budget)
+    except (AwsCallError, BudgetExhaustedError) as exc:
+        count("StateTableUnavailable")
+        logger.warning("State table unavailable; going on without it", extra={"error": str(exc)})

@@ -76,6 +76,11 @@ class Settings(BaseSettings):
     http_connect_timeout_seconds: float = Field(2.0, gt=0, le=8, description="TCP+TLS connect cap per try")
     budget_margin_ms: int = Field(600, ge=0, le=5000, description="kept back from the invocation's remaining time (ms)")
     salesforce_max_attempts: int = Field(3, ge=1, le=10, description="tries per call on 429/5xx/connection")
+    state_table_name: str | None = Field(
+        None,
+        description="the stack's DynamoDB state table: the routing ledger (exactly one PSR), the /interactions "
+        "claim and the shared Salesforce token; unset: per-container behaviour",
+    )
 
     chat_transcripts_bucket: str | None = None
     chat_transcripts_prefix: str | None = None

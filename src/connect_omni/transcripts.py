@@ -50,6 +50,7 @@ from connect_omni.aws.contact_attributes import (
     get_contact_attributes,
     instance_id_of,
 )
+from connect_omni.aws.state_table import StateTable
 from connect_omni.aws.transcript_store import PollPolicy, TranscriptStore
 from connect_omni.budget import Budget
 from connect_omni.errors import (
@@ -410,6 +411,7 @@ class Dependencies:
     store: TranscriptStore
     poll: PollPolicy = field(default_factory=PollPolicy)
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    ledger: StateTable | None = None
 
     @classmethod
     def from_container(cls) -> Dependencies:
@@ -440,7 +442,14 @@ class Dependencies:
             str(settings.chat_transcripts_prefix),
             sleep=sleep,
         )
-        return cls(settings, container.interaction_service(), container.aws_client("connect"), store, DEFAULT_POLL)
+        return cls(
+            settings,
+            container.interaction_service(),
+            container.aws_client("connect"),
+            store,
+            DEFAULT_POLL,
+            ledger=container.state_table(),
+        )
 
 
 def _summary(contact_id: str, status: str, **values: Any) -> dict[str, Any]:
@@ -589,7 +598,14 @@ def ingest_contact(contact: ContactRef, budget: Budget, deps: Dependencies | Non
             contact.contact_id, "NoMessages", "the transcript holds no text message", not_uploaded=dict(plan.skipped)
         )
 
-    session = open_messaging_session(deps.salesforce, request, budget, mode=settings.session_creation_mode)
+    session = open_messaging_session(
+        deps.salesforce,
+        request,
+        budget,
+        mode=settings.session_creation_mode,
+        ledger=deps.ledger,
+        contact_id=contact.contact_id,
+    )
     logger.append_keys(conversation_identifier=session.conversation_identifier, work_item_id=session.work_item_id)
     result = upload_history(
         deps.salesforce,

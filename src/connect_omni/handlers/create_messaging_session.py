@@ -28,7 +28,12 @@ def create_messaging_session(event: ContactFlowEvent, budget: Budget) -> dict[st
     settings = container.settings()
     request = SessionRequest.from_event(event, use_customer_address=settings.end_user_from_customer_address)
     session = open_messaging_session(
-        container.interaction_service(), request, budget, mode=settings.session_creation_mode
+        container.interaction_service(),
+        request,
+        budget,
+        mode=settings.session_creation_mode,
+        ledger=container.state_table(),
+        contact_id=event.contact.contact_id,
     )
     count("SessionsCreated")
     logger.info(

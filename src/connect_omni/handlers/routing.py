@@ -6,7 +6,9 @@ Input: ``conversationIdentifier`` (contact attribute), ``routingType`` (block pa
 Answer: ``psrId`` and ``externalQueueId`` (and ``externalAgentId``) when known; a key is left out rather
 than empty, so the flow's Set working queue takes its Error branch to the fallback queue.
 
-Integrations: ``POST /api/v1/route``; SOQL on ``CallCenterRoutingMap`` when the cache is cold or stale.
+Integrations: ``POST /api/v1/route`` (and ``DELETE /api/v1/route`` after an unknown outcome); the state table
+(``STATE_TABLE_NAME``, DynamoDB) for the routing ledger; SOQL on ``CallCenterRoutingMap`` when the cache is
+cold or stale.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ def route(event: ContactFlowEvent, budget: Budget) -> dict[str, str]:
         request,
         container.settings().connect_instance_arn,
         budget,
+        ledger=container.state_table(),
+        contact_id=event.contact.contact_id,
+        work_item_id=event.value("workItemId"),
     )
     return string_map(
         {
