@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from localdev.flows.model import CHANNELS, FLOW_TYPES, FLOWS_DIR
-from localdev.flows.rules import RULES, STRUCTURE_RULES, FlowContext, describe, dumps_rules
+from localdev.flows.rules import READ_RULES, RULES, STRUCTURE_RULES, FlowContext, describe, dumps_rules
 from localdev.flows.sources import FlowDocument, SourceError, read_paths, read_text
 
 SEVERITIES = ("error", "warning")
@@ -64,7 +64,8 @@ def check_flow(doc: FlowDocument, *, channel: str | None = None, requested_type:
         The caller's ``--type``, reported when the file declares another.
     """
     if doc.content is None:
-        return [Finding(doc.label, "-", "error", "json", str(doc.error))]
+        rule = READ_RULES["unevaluated" if doc.unevaluated else "json"]
+        return [Finding(doc.label, "-", rule.severity, rule.id, str(doc.error))]
     flow = doc.content
     ctx = FlowContext(doc, flow, doc.flow_type, doc.type_source, channel, requested_type)
     raw = flow.get("Actions") if isinstance(flow.get("Actions"), list) else []

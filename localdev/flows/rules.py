@@ -411,6 +411,22 @@ class Rule:
     check: Callable[[FlowContext], Iterable[Finding]]
 
 
+def _on_content(ctx: FlowContext) -> Iterable[Finding]:
+    return ()  # reported by the checker before the other rules, when the document has no content to give them
+
+
+READ_RULES: dict[str, Rule] = {
+    "json": Rule("json", "error", "the Flow language (Content) is valid JSON", docs.CREATE_CONTACT_FLOW, _on_content),
+    "unevaluated": Rule(
+        "unevaluated",
+        "warning",
+        "a template's Content is a string, Fn::Sub or Fn::Join (else it is not read)",
+        "https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-connect-contactflow.html",
+        _on_content,
+    ),
+}
+"""Rules about reading the flow at all (reported instead of the others when there is nothing to check)."""
+
 _A = docs.DOCS
 RULES: tuple[Rule, ...] = (
     Rule("action-shape", "error", "each action has an Identifier, a Type and object Parameters/Transitions",
@@ -462,16 +478,21 @@ STRUCTURE_RULES = frozenset({"action-shape", "version"})
 """The rules that still run when ``Actions`` is not a list (the others need the actions)."""
 
 
+def all_rules() -> list[Rule]:
+    """:data:`READ_RULES` then :data:`RULES`: every rule a finding can name."""
+    return [*READ_RULES.values(), *RULES]
+
+
 def describe() -> str:
     """The rule table as text (``--rules``)."""
-    width = max(len(r.id) for r in RULES)
+    rules = all_rules()
+    width = max(len(r.id) for r in rules)
     return "\n".join(
-        f"{r.id:<{width}}  {r.severity:<7}  {r.summary}\n{'':<{width}}           {r.source}" for r in RULES
+        f"{r.id:<{width}}  {r.severity:<7}  {r.summary}\n{'':<{width}}  {'':<7}  {r.source}" for r in rules
     )
 
 
 def dumps_rules() -> str:
     """The rule table as JSON (``--rules --format json``)."""
-    return json.dumps(
-        [{"rule": r.id, "severity": r.severity, "summary": r.summary, "source": r.source} for r in RULES], indent=2
-    )
+    rows = [{"rule": r.id, "severity": r.severity, "summary": r.summary, "source": r.source} for r in all_rules()]
+    return json.dumps(rows, indent=2)

@@ -85,6 +85,9 @@ class FlowDocument:
         the name); :func:`localdev.flows.runner.FlowLibrary` looks flows up by them.
     declared_type : str or None
         The type the source itself declares (not ``--type``, not the file name), to report a ``--type`` conflict.
+    unevaluated : bool
+        True when ``content`` is None because a template builds ``Content`` with an intrinsic function this module
+        does not evaluate (``Fn::If``, ``Fn::Transform`` ...): the flow may be fine, it just cannot be read here.
     """
 
     label: str
@@ -98,6 +101,7 @@ class FlowDocument:
     name: str
     references: tuple[str, ...] = field(default=())
     declared_type: str | None = None
+    unevaluated: bool = False
 
 
 # --------------------------------------------------------------------------------------------------
@@ -353,12 +357,13 @@ def _cloudformation_flows(resources: dict[str, Any], path: Path, flow_type: str 
                 form="cloudformation",
                 text="",
                 content=None,
-                error="Content must be a string, Fn::Sub or Fn::Join of strings",
+                error="Content is built with an intrinsic function other than Fn::Sub / Fn::Join: not read",
                 flow_type=declared or flow_type or "CONTACT_FLOW",
                 type_source="CloudFormation resource" if declared else ("--type" if flow_type else "default"),
                 name=name,
                 references=tuple(refs),
                 declared_type=declared,
+                unevaluated=True,
             )
             continue
         yield _document(

@@ -404,6 +404,21 @@ def test_cloudformation_json_with_fn_join() -> None:
     assert check.check_flow(doc) == []
 
 
+def test_content_built_with_fn_if_is_a_warning_not_an_error() -> None:
+    template = {
+        "Resources": {
+            "Flow": {
+                "Type": "AWS::Connect::ContactFlow",
+                "Properties": {"Type": "CONTACT_FLOW", "Content": {"Fn::If": ["Prod", "{}", "{}"]}},
+            }
+        }
+    }
+    assert [str(f) for f in check.check_text("stack.json", json.dumps(template))] == [
+        "stack.json#Flow: -: warning: unevaluated: Content is built with an intrinsic function other than "
+        "Fn::Sub / Fn::Join: not read"
+    ]
+
+
 def test_wrapper_forms() -> None:
     content = json.dumps(INBOUND)
     for text in (
@@ -462,10 +477,10 @@ def test_legacy_export_format_is_named(tmp_path, capsys) -> None:
 
 def test_rules_are_a_table_with_sources(capsys) -> None:
     assert [r.id for r in rules.RULES if r.severity == "error"][:3] == ["action-shape", "version", "start-action"]
-    for rule in rules.RULES:
+    for rule in rules.all_rules():
         assert rule.severity in ("error", "warning")
-        assert rule.source.startswith("https://docs.aws.amazon.com/connect/latest/")
-    assert len({r.id for r in rules.RULES}) == len(rules.RULES)
+        assert rule.source.startswith("https://docs.aws.amazon.com/")
+    assert len({r.id for r in rules.all_rules()}) == len(rules.all_rules())
     assert check.main(["--rules", "--format", "json"]) == 0
     table = json.loads(capsys.readouterr().out)
     assert {"rule": "unreachable", "severity": "warning"}.items() <= table[[t["rule"] for t in table].index(
