@@ -63,12 +63,14 @@ from localdev.standins import Standins
 
 FLOW_FILES: dict[str, str] = {
     "inbound": "inbound-chat-flow.json",
+    "disconnect": "disconnect-flow.json",
     "agent-transfer": "agent-transfer-flow.json",
     "queue-transfer": "queue-transfer-flow.json",
     "task": "task-routing-subflow.json",
 }
 TITLES: dict[str, str] = {
     "inbound": "inbound chat",
+    "disconnect": "re-queue (disconnect flow)",
     "agent-transfer": "agent transfer",
     "queue-transfer": "queue transfer",
     "task": "task routing",

@@ -48,6 +48,12 @@ PLACEHOLDERS: dict[str, Placeholder] = {
         "ContactLensTranscriptionModule.ContactFlowModuleArn",
         "resource",
     ),
+    f"{INSTANCE_ARN}/contact-flow/00000000-0000-0000-0000-0000000000d1": Placeholder(
+        "ARN of the disconnect (re-queue) flow (disconnect-flow.json), named by the inbound flow's "
+        "set-disconnect-flow block",
+        "DisconnectFlow.ContactFlowArn",
+        "resource",
+    ),
     "00000000-0000-0000-0000-0000000000aa": Placeholder(
         "ChannelAddressIdentifier of the Salesforce messaging channel (MessagingChannel "
         "'Chat Channel Definition AWS SCC')",

@@ -36,6 +36,7 @@ TEMPLATE_PATH = FLOWS_DIR / "template.yaml"
 LOGICAL_IDS: dict[str, str] = {
     "contact-lens-transcription-subflow.json": "ContactLensTranscriptionModule",
     "inbound-chat-flow.json": "InboundChatFlow",
+    "disconnect-flow.json": "DisconnectFlow",
     "agent-transfer-flow.json": "AgentTransferFlow",
     "queue-transfer-flow.json": "QueueTransferFlow",
     "task-routing-subflow.json": "TaskRoutingFlow",

@@ -8,6 +8,7 @@ MODULE_STEPS = [
     ("enable-contact-lens", "InvokeFlowModule", "Success"),
     ("enable-chat-analytics", "UpdateContactRecordingBehavior", "Success"),
     ("return-to-caller", "EndFlowModuleExecution", "end"),
+    ("set-disconnect-flow", "UpdateContactEventHooks", "Success"),
     ("set-channel-address", "UpdateContactAttributes", "Success"),
     ("set-hours-queue", "UpdateContactTargetQueue", "Success"),
     ("check-hours", "CheckHoursOfOperation", "Equals True"),

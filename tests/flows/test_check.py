@@ -33,18 +33,20 @@ def test_shipped_flows_and_template_are_clean(capsys) -> None:
     assert sorted(d.label.rsplit("/", 1)[-1] for d in docs) == [
         "agent-transfer-flow.json",
         "contact-lens-transcription-subflow.json",
+        "disconnect-flow.json",
         "inbound-chat-flow.json",
         "queue-transfer-flow.json",
         "task-routing-subflow.json",
         "template.yaml#AgentTransferFlow",
         "template.yaml#ContactLensTranscriptionModule",
+        "template.yaml#DisconnectFlow",
         "template.yaml#InboundChatFlow",
         "template.yaml#QueueTransferFlow",
         "template.yaml#TaskRoutingFlow",
     ]
     assert (findings, errors) == ([], [])
     assert check.main([]) == 0
-    assert capsys.readouterr().err == "10 flow(s) in 6 file(s): 0 error(s), 0 warning(s)\n"
+    assert capsys.readouterr().err == "12 flow(s) in 7 file(s): 0 error(s), 0 warning(s)\n"
 
 
 def test_shipped_chat_flows_work_on_chat() -> None:

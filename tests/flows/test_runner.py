@@ -235,7 +235,7 @@ def test_module_missing_from_mapping_is_skipped() -> None:
     assert result.path[:3] == [
         ("enable-flow-logging", "UpdateFlowLoggingBehavior", "Success"),
         ("enable-contact-lens", "InvokeFlowModule", "NoMatchingError"),
-        ("set-channel-address", "UpdateContactAttributes", "Success"),
+        ("set-disconnect-flow", "UpdateContactEventHooks", "Success"),
     ]
     assert result.chat_analytics is False
 
