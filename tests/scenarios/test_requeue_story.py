@@ -29,6 +29,7 @@ REQUEUED_PATH = [
     ("agent-left-message", "MessageParticipant", "Success"),
     ("wait-for-customer", "Wait", "Equals CustomerReturned"),
     ("requeue-message", "MessageParticipant", "Success"),
+    ("set-channel-address", "UpdateContactAttributes", "Success"),
     ("create-session-loop", "Loop", "ContinueLooping"),
     ("create-messaging-session", "InvokeLambdaFunction", "Success"),
     ("save-session-attributes", "UpdateContactAttributes", "Success"),
