@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import io
 import socket
+import ssl
 import threading
 from typing import Any
 
@@ -41,13 +42,23 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
 
     def setup(self) -> None:
         super().setup()
-        # Headers and body go out in two writes: with Nagle's algorithm the second waits for the client's
-        # delayed ACK (~40 ms on Linux) on every kept-alive request. Salesforce's front ends answer at once.
+        self._handshake_failed = False
+        if isinstance(self.connection, ssl.SSLSocket):  # accepted without a handshake: do it in this thread
+            try:
+                self.connection.do_handshake()
+            except (ssl.SSLError, *_DROPPED):
+                self._handshake_failed = True
+        # Answers go out at once (as from a production server): without this, Nagle's algorithm holds a small
+        # write until the client's delayed ACK of the previous one, ~40 ms per request on loopback.
         with contextlib.suppress(OSError):
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with _CONNECTIONS_LOCK:
             _open_connections(self.server).add(self.connection)
             self.server.connections_accepted = connections_accepted(self.server) + 1  # type: ignore[attr-defined]
+
+    def handle(self) -> None:
+        if not self._handshake_failed:
+            super().handle()
 
     def finish(self) -> None:
         with _CONNECTIONS_LOCK:
@@ -102,17 +113,18 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
                 self.send_header("Transfer-Encoding", "chunked")
             if self.close_connection and "connection" not in names:
                 self.send_header("Connection", "close")
-            self.end_headers()
+            self._headers_buffer.append(b"\r\n")  # sent with the first piece of the body, in one write
             sent["headers"] = True
 
         def write(data: bytes) -> None:
+            head = b""
             if not sent["headers"]:
                 send_headers()
-            if data:
-                if sent["chunked"]:
-                    self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
-                else:
-                    self.wfile.write(data)
+                head, self._headers_buffer = b"".join(self._headers_buffer), []
+            if data and sent["chunked"]:
+                data = b"%x\r\n%s\r\n" % (len(data), data)
+            if head or data:
+                self.wfile.write(head + data)
             self.wfile.flush()
 
         try:

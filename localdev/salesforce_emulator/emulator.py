@@ -313,8 +313,12 @@ class SalesforceEmulator:
             self._wsgi,
             threaded=True,
             request_handler=_QuietHandler,
-            ssl_context=context,
         )
+        # TLS by hand rather than make_server(ssl_context=...): werkzeug wraps the listening socket so that every
+        # handshake runs in accept(), one at a time on the serving thread; here each runs in its connection's
+        # thread, so concurrent clients connect concurrently, as with a production server.
+        self._server.socket = context.wrap_socket(self._server.socket, server_side=True, do_handshake_on_connect=False)
+        self._server.ssl_context = context
         port = self._server.socket.getsockname()[1]
         self.base_url = f"https://{self.host}:{port}"
         self._thread = serve_in_thread(self._server, "sf-emulator")
