@@ -3,19 +3,36 @@
 Everything a handler reuses lives here: settings, the HTTP session (keep-alive), the Salesforce token, the
 Interaction Service client, the ``CallCenterRoutingMap`` cache, the contact record adapter and AWS clients.
 :func:`reset` drops them all; tests, the flow runner and the demo call it after changing the environment.
+
+Nothing here is made, and nothing heavy imported, before an invocation needs it: AWS clients are botocore
+clients (what ``boto3.client`` returns, without boto3's own import: ~80 ms of a cold start), and the secret is
+read only when a token must be granted.
+
+With SnapStart (stack parameter ``SnapStart``), Lambda initialises a published version once, snapshots it, and
+resumes every new execution environment from that snapshot. :func:`before_snapshot` and :func:`after_restore`
+are registered as the Python runtime's hooks (``snapshot_restore_py``;
+docs.aws.amazon.com/lambda/latest/dg/snapstart-runtime-hooks-python.html): before the snapshot, load what
+a first invocation would otherwise import (nothing that opens a connection); after each restore, forget every
+singleton that must not be shared by the environments resumed from one snapshot (pooled connections, AWS
+clients and their credentials, a token, the secret) and reseed :mod:`random`, whose state every restored
+environment would otherwise share (tenacity's retry jitter draws from it: shared state means retries in step).
 """
 
 from __future__ import annotations
 
 import functools
+import os
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from connect_omni.aws import READ_TIMEOUT_S, call
 from connect_omni.aws.state_table import StateTable
 from connect_omni.budget import Budget
-from connect_omni.observability import count
+from connect_omni.http_pool import mount_shared_tls
+from connect_omni.observability import count, trace_aws_calls
 from connect_omni.salesforce.auth import SalesforceCredentials, TokenProvider
 from connect_omni.salesforce.contact_records import ContactTraceRecordObject
 from connect_omni.salesforce.interaction import InteractionServiceClient
@@ -61,7 +78,7 @@ def salesforce_adapters(
         ``CallCenterRoutingMap`` cache lifetime (s); ``ROUTING_MAP_CACHE_TTL_SECONDS`` when omitted.
     """
     transport = Transport(
-        new_session(),
+        mount_shared_tls(new_session(), pool_maxsize=s.history_concurrency),
         connect_timeout_s=s.http_connect_timeout_seconds,
         max_attempts=s.salesforce_max_attempts,
     )
@@ -147,25 +164,73 @@ def contact_records() -> ContactTraceRecordObject:
 
 
 @functools.cache
-def aws_client(service: str):
-    """A boto3 client for ``service`` (endpoint from ``AWS_ENDPOINT_URL[_<SERVICE>]`` when set).
+def _aws_session() -> Any:
+    import botocore.session
+
+    return botocore.session.get_session()
+
+
+@functools.cache
+def aws_client(service: str) -> Any:
+    """A botocore client for ``service``: the client ``boto3.client(service)`` gives (region, credentials and
+    endpoint from the environment, ``AWS_ENDPOINT_URL[_<SERVICE>]`` included), without importing boto3.
 
     ``connect_timeout`` = ``HTTP_CONNECT_TIMEOUT_SECONDS``, ``read_timeout`` = :data:`connect_omni.aws.READ_TIMEOUT_S`,
     no botocore retries: calls are bounded by the invocation's budget and retried by :func:`connect_omni.aws.call`.
     """
-    import boto3
     from botocore.config import Config
 
+    trace_aws_calls()
     config = Config(
         connect_timeout=settings().http_connect_timeout_seconds,
         read_timeout=READ_TIMEOUT_S,
         retries={"total_max_attempts": 1, "mode": "standard"},
     )
-    return boto3.client(service, config=config)
+    return _aws_session().create_client(service, config=config)
+
+
+def before_snapshot() -> None:
+    """SnapStart ``before snapshot`` hook: import now what a first invocation would load (PyJWT/cryptography
+    for a grant, botocore's session and client machinery), so a restored environment does not pay for it. No
+    connection is opened and nothing is read: the snapshot holds no token, secret or socket."""
+    import botocore.client
+    import botocore.session  # noqa: F401
+    import jwt  # noqa: F401
+    from jwt.algorithms import RSAAlgorithm  # noqa: F401  (loads cryptography's RSA backend)
+
+    reset()
+
+
+def after_restore() -> None:
+    """SnapStart ``after restore`` hook: a fresh start for state a snapshot must not share between environments.
+
+    Drops every singleton (:func:`reset`: connections, clients, token, secret) and reseeds :mod:`random` from
+    the operating system (``os.urandom``), so that restored environments draw different retry jitter.
+    """
+    reset()
+    random.seed(os.urandom(32))
+
+
+def register_snapstart_hooks() -> bool:
+    """Register :func:`before_snapshot` and :func:`after_restore` with the Lambda Python runtime.
+
+    Returns ``False`` where ``snapshot_restore_py`` does not exist (outside Lambda's Python 3.12+ runtime: tests,
+    local runs); without SnapStart the runtime never calls the hooks.
+    """
+    try:
+        from snapshot_restore_py import register_after_restore, register_before_snapshot
+    except ImportError:
+        return False
+    register_before_snapshot(before_snapshot)
+    register_after_restore(after_restore)
+    return True
 
 
 def reset() -> None:
-    """Forget every singleton and Powertools' parameter cache (after the environment changed)."""
-    for cached in (settings, _salesforce, contact_records, aws_client, state_table):
+    """Forget every singleton and the cached secret (after the environment changed)."""
+    for cached in (settings, _salesforce, contact_records, aws_client, state_table, _aws_session):
         cached.cache_clear()
     _secret_cache.clear()
+
+
+register_snapstart_hooks()
