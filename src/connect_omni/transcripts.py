@@ -17,7 +17,8 @@ Steps (each skip is logged once, with its reason, before anything is sent to Sal
 4. the transcript, waiting for Connect to write it (:meth:`TranscriptStore.wait_for`);
 5. MESSAGE items with text -> ``ConversationEntryHistory`` entries; everything else counted by kind;
 6. the Conversation and MessagingSession (:func:`connect_omni.messaging.open_messaging_session`);
-7. deterministic batches, newest first (:func:`split_batches`), one ``POST /conversationHistory`` each.
+7. deterministic batches, newest first (:func:`split_batches`), one ``POST /conversationHistory`` each: the
+   newest alone, then the rest ``HISTORY_CONCURRENCY`` at a time (:func:`upload_history`).
 
 Exactly once: every entry id is derived from the contact id and the transcript item ``Id``
 (:func:`entry_id`), the split only depends on the transcript and ``HISTORY_BATCH_SIZE``, and Salesforce's
@@ -38,6 +39,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -54,6 +56,7 @@ from connect_omni.aws.state_table import StateTable
 from connect_omni.aws.transcript_store import PollPolicy, TranscriptStore
 from connect_omni.budget import Budget
 from connect_omni.errors import (
+    BudgetExhaustedError,
     ConfigurationError,
     InputError,
     SalesforceAuthError,
@@ -64,7 +67,7 @@ from connect_omni.messaging import SessionRequest, open_messaging_session
 from connect_omni.models.contact_event import ContactEvent
 from connect_omni.models.salesforce import Participant
 from connect_omni.models.transcript import InvalidTranscriptError, Transcript, TranscriptItem
-from connect_omni.observability import count, logger
+from connect_omni.observability import count, logger, traced_in_thread
 from connect_omni.salesforce.interaction import InteractionServiceClient
 from connect_omni.settings import Settings
 
@@ -325,54 +328,120 @@ def upload_history(
     budget: Budget,
     *,
     not_before_ms: int = 0,
+    concurrency: int = 1,
 ) -> UploadResult:
-    """Send ``plan`` as :func:`split_batches` batches, newest batch first, one request at a time.
+    """Send ``plan`` as :func:`split_batches` batches: the newest batch first and alone, then the others,
+    newest first, at most ``concurrency`` requests at a time.
 
-    Entries older than ``not_before_ms`` are taken out of their batch after the split (so the split stays the
-    same as time passes); a batch left empty is not sent.
+    The newest batch goes alone because it is what an agent opening the conversation sees first, and because
+    its answer tells whether Salesforce takes the upload at all (a refused token, an outage) before more
+    requests are sent. Entries older than ``not_before_ms`` are taken out of their batch after the split (so
+    the split stays the same as time passes); a batch left empty is not sent. Exactly once holds whatever the
+    order or the concurrency: every batch and every entry id is fixed by the transcript, and an entry already
+    stored comes back 10073 (counted in ``duplicates``).
+
+    Parameters
+    ----------
+    concurrency:
+        Requests in flight at once after the first batch (``HISTORY_CONCURRENCY``, at least 1). A 429 or 5xx
+        answer is retried by the transport (honouring ``Retry-After`` within the budget), per request.
 
     Raises
     ------
     SalesforceUnavailableError, BudgetExhaustedError, SalesforceAuthError
-        Transient (or configuration) failures: the entries of earlier batches are in Salesforce, a retry
-        resends them and gets 10073 for them.
+        Transient (or configuration) failures: no new request is started after the first one, those in
+        flight finish, and the first failure is raised. The batches that were stored come back 10073 on the
+        retry.
     """
     result = UploadResult()
+    jobs: list[tuple[int, list[HistoryMessage]]] = []
     for number, batch in enumerate(split_batches(plan.messages, batch_size), start=1):
         fresh = [m for m in batch if m.timestamp_ms >= not_before_ms]
         result.too_old += len(batch) - len(fresh)
-        if not fresh:
-            continue
-        body = history_request(channel_address_identifier, fresh, plan.participants)
-        result.requests += 1
+        if fresh:
+            jobs.append((number, fresh))
+    if not jobs:
+        return result
+
+    def send(job: tuple[int, list[HistoryMessage]]) -> tuple[int, list[HistoryMessage], SalesforceError | None]:
+        number, fresh = job
         try:
-            client.add_conversation_history(body, budget)
-        except (SalesforceUnavailableError, SalesforceAuthError):
-            logger.warning(
-                "Upload stopped; earlier batches are in Salesforce and will come back as duplicates on retry",
-                extra={"batch": number, "uploaded": result.uploaded, "duplicates": result.duplicates},
+            client.add_conversation_history(
+                history_request(channel_address_identifier, fresh, plan.participants), budget
             )
+        except (SalesforceUnavailableError, SalesforceAuthError):
             raise
         except SalesforceError as exc:
-            if exc.code == DUPLICATE_ENTRY:
-                result.duplicates += len(fresh)
-            elif exc.code == TOO_OLD:
-                result.too_old += len(fresh)
-            else:
-                result.rejected += len(fresh)
-                result.rejected_codes.append(str(exc.code or exc.status))
-                logger.error(
-                    "Salesforce rejected a history batch; not retried",
-                    extra={
-                        "batch": number,
-                        "entries": len(fresh),
-                        "status": exc.status,
-                        "code": exc.code,
-                        "error": str(exc),
-                    },
-                )
-            continue
-        result.uploaded += len(fresh)
+            return number, fresh, exc
+        return number, fresh, None
+
+    def record(number: int, fresh: list[HistoryMessage], exc: SalesforceError | None) -> None:
+        if exc is None:
+            result.uploaded += len(fresh)
+        elif exc.code == DUPLICATE_ENTRY:
+            result.duplicates += len(fresh)
+        elif exc.code == TOO_OLD:
+            result.too_old += len(fresh)
+        else:
+            result.rejected += len(fresh)
+            result.rejected_codes.append(str(exc.code or exc.status))
+            logger.error(
+                "Salesforce rejected a history batch; not retried",
+                extra={
+                    "batch": number,
+                    "entries": len(fresh),
+                    "status": exc.status,
+                    "code": exc.code,
+                    "error": str(exc),
+                },
+            )
+
+    def stopped(number: int) -> None:
+        logger.warning(
+            "Upload stopped; earlier batches are in Salesforce and will come back as duplicates on retry",
+            extra={"batch": number, "uploaded": result.uploaded, "duplicates": result.duplicates},
+        )
+
+    first, rest = jobs[0], jobs[1:]
+    result.requests += 1
+    try:
+        record(*send(first))
+    except (SalesforceUnavailableError, SalesforceAuthError):
+        stopped(first[0])
+        raise
+    if not rest:
+        return result
+
+    failure: BaseException | None = None
+    failed_batch = 0
+    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(rest))), thread_name_prefix="history") as pool:
+        pending: dict[Future[Any], int] = {}
+        queue = iter(rest)
+        task = traced_in_thread(send)
+
+        def submit_next() -> None:
+            job = next(queue, None)
+            if job is not None:
+                result.requests += 1
+                pending[pool.submit(task, job)] = job[0]
+
+        for _ in range(max(1, concurrency)):
+            submit_next()
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                number = pending.pop(future)
+                try:
+                    record(*future.result())
+                except (SalesforceUnavailableError, SalesforceAuthError, BudgetExhaustedError) as exc:
+                    if failure is None:
+                        failure, failed_batch = exc, number
+                    continue
+                if failure is None:
+                    submit_next()
+    if failure is not None:
+        stopped(failed_batch)
+        raise failure
     return result
 
 
@@ -614,6 +683,7 @@ def ingest_contact(contact: ContactRef, budget: Budget, deps: Dependencies | Non
         settings.history_batch_size,
         budget,
         not_before_ms=not_before_ms,
+        concurrency=settings.history_concurrency,
     )
     if result.too_old:
         plan.skipped["TooOld"] += result.too_old
