@@ -414,8 +414,9 @@ def measure(
         _progress(f"  {function}, tracing {mode}: cold processes {i + 1}/{runs}")
         imports.append(launcher.run(import_code, env))
         import_floors.append(launcher.run(floor_import, env))
+        event = json.dumps(scenario.event())  # (Routing's creates its conversation: not the function's request)
         before = len(sf.requests)
-        cold = launcher.run(COLD_CHILD, dict(env, BENCH_EVENT=json.dumps(scenario.event())))
+        cold = launcher.run(COLD_CHILD, dict(env, BENCH_EVENT=event))
         paths.append([r.path.split("?")[0] for r in sf.requests[before:]])
         floor = launcher.run(FLOOR_CHILD, dict(floor_env, BENCH_BODY=scenario.floor_body()))
         if floor.report["status"] >= 300:
