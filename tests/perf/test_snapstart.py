@@ -87,7 +87,7 @@ def test_before_snapshot_loads_the_grant_code_and_opens_nothing() -> None:
     code = (
         "import sys; from connect_omni import container; container.before_snapshot()\n"
         "print(all(m in sys.modules for m in ('jwt', 'cryptography', 'botocore.client')),"
-        " container._salesforce.cache_info().currsize, container.tokens.cache_info().currsize)"
+        " container._salesforce.cache_info().currsize, container.aws_client.cache_info().currsize)"
     )
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT / "src"), "POWERTOOLS_TRACE_DISABLED": "true"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
