@@ -38,6 +38,14 @@ class InputError(ConnectOmniError, ValueError):
         super().__init__(f"{field}: expected {expected}")
 
 
+class UnexpectedError(ConnectOmniError):
+    """An exception the code did not expect (a bug), re-raised as the project's own by the handler wrappers.
+
+    Logged once with its traceback and counted like any failure, so a bug still ends in the flow's Error branch
+    (or Lambda's retry and the DLQ) with a log line an operator can find; the original is its ``__cause__``.
+    """
+
+
 class BudgetExhaustedError(ConnectOmniError):
     """The invocation's time budget ran out before a Salesforce call could be made or finished.
 

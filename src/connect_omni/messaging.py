@@ -9,7 +9,6 @@ the chat's ``InitialContactId``.
 from __future__ import annotations
 
 import re
-import uuid
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -17,13 +16,14 @@ from connect_omni.aws import AwsCallError
 from connect_omni.aws.state_table import Claim, StateTable
 from connect_omni.budget import MIN_ATTEMPT_S, Budget
 from connect_omni.errors import BudgetExhaustedError, InputError, SalesforceError, SalesforceUnavailableError
-from connect_omni.models.connect import ContactFlowEvent, segment_subtype
+from connect_omni.models.connect import ContactFlowEvent, forbidden_character, segment_subtype
 from connect_omni.models.salesforce import InteractionResponse
 from connect_omni.observability import count, logger
 from connect_omni.salesforce.interaction import InteractionServiceClient
 
 #: ``InteractionRequestJson.from`` maxLength (inbound-interaction-api.yaml).
 CLIENT_ID_MAX = 255
+_CANONICAL_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _SALESFORCE_ID = re.compile(r"^[0-9A-Za-z]{15}([0-9A-Za-z]{3})?$")
 #: ``connect:Subtype`` of web chat (StartChatContact, the communications widget): no stable customer address.
 WEB_CHAT_SUBTYPE = "connect:Chat"
@@ -166,8 +166,10 @@ class SessionRequest:
         Raises
         ------
         InputError
-            ``channelAddressIdentifier`` missing or not a UUID (MessagingChannel.ChannelAddressIdentifier is
-            a UUID, API 59.0+); ``clientId`` longer than 255 characters.
+            ``channelAddressIdentifier`` missing or not a UUID in its canonical 8-4-4-4-12 form
+            (MessagingChannel.ChannelAddressIdentifier is a UUID, API 59.0+; braces, ``urn:uuid:`` or no dashes
+            are refused rather than guessed, upper case is sent lower-cased); the end user longer than 255
+            characters or holding a control character (named ``clientId`` or ``InitialContactId``).
         """
         channel = (channel_address_identifier or "").strip()
         if not channel:
@@ -176,13 +178,13 @@ class SessionRequest:
                 "the channel address identifier of the Salesforce messaging channel, as a contact attribute "
                 "or block parameter",
             )
-        try:
-            uuid.UUID(channel)
-        except ValueError:
+        if not _CANONICAL_UUID.match(channel):
             raise InputError(
                 "channelAddressIdentifier",
-                f"a UUID (the messaging channel's channel address identifier), got {channel[:60]!r}",
-            ) from None
+                "a UUID in its canonical form (8-4-4-4-12 hexadecimal digits, e.g. "
+                f"5f0c6f5e-7a33-4c3d-9a38-2f0d3c1b7a11), got {channel[:60]!r}",
+            )
+        channel = channel.lower()
         client, source = choose_end_user(
             client_id,
             initial_contact_id=initial_contact_id,
@@ -190,8 +192,11 @@ class SessionRequest:
             customer_endpoint=customer_endpoint,
             use_customer_address=use_customer_address,
         )
+        field = "InitialContactId" if source == "initialContactId" else "clientId"
         if len(client) > CLIENT_ID_MAX:
-            raise InputError("clientId", f"at most {CLIENT_ID_MAX} characters, got {len(client)}")
+            raise InputError(field, f"at most {CLIENT_ID_MAX} characters, got {len(client)}")
+        if forbidden_character(client):
+            raise InputError(field, f"no control characters, got {forbidden_character(client)}")
         return cls(channel_address_identifier=channel, client_id=client, end_user_source=source)
 
 

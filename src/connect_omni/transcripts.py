@@ -489,26 +489,19 @@ class Dependencies:
         Raises
         ------
         ConfigurationError
-            ``CHAT_TRANSCRIPTS_BUCKET`` or ``CHAT_TRANSCRIPTS_PREFIX`` unset (or any other setting invalid).
+            ``CHAT_TRANSCRIPTS_BUCKET`` unset (or any other setting invalid). An empty or unset
+            ``CHAT_TRANSCRIPTS_PREFIX`` means the bucket root, as the template's S3 permissions do.
         """
         settings = container.settings()
-        missing = [
-            name
-            for name, value in (
-                ("CHAT_TRANSCRIPTS_BUCKET", settings.chat_transcripts_bucket),
-                ("CHAT_TRANSCRIPTS_PREFIX", settings.chat_transcripts_prefix),
-            )
-            if not (value or "").strip("/ ")
-        ]
-        if missing:
+        if not (settings.chat_transcripts_bucket or "").strip():
             raise ConfigurationError(
-                f"invalid configuration: {', '.join(missing)}: required by the transcript ingestion "
-                "(the instance's chat transcript S3 bucket and key prefix)"
+                "invalid configuration: CHAT_TRANSCRIPTS_BUCKET: required by the transcript ingestion "
+                "(the instance's chat transcript S3 bucket)"
             )
         store = TranscriptStore(
             container.aws_client("s3"),
             str(settings.chat_transcripts_bucket).strip(),
-            str(settings.chat_transcripts_prefix),
+            str(settings.chat_transcripts_prefix or ""),
             sleep=sleep,
         )
         return cls(

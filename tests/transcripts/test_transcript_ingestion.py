@@ -387,12 +387,24 @@ def test_invalid_transcript_json_is_not_retried(world):
     assert len(world.rsps.calls) == 0
 
 
-def test_missing_bucket_configuration_names_the_variables(world, monkeypatch):
+def test_missing_bucket_configuration_names_the_variable(world, monkeypatch):
     monkeypatch.delenv("CHAT_TRANSCRIPTS_BUCKET")
     monkeypatch.delenv("CHAT_TRANSCRIPTS_PREFIX")
     container.reset()
-    with pytest.raises(ConfigurationError, match="CHAT_TRANSCRIPTS_BUCKET, CHAT_TRANSCRIPTS_PREFIX"):
+    with pytest.raises(ConfigurationError, match="CHAT_TRANSCRIPTS_BUCKET: required"):
         invoke(world)
+
+
+@pytest.mark.parametrize("prefix", ["", "/"])
+def test_an_empty_prefix_is_the_bucket_root(world, monkeypatch, prefix):
+    monkeypatch.setenv("CHAT_TRANSCRIPTS_PREFIX", prefix)
+    container.settings.cache_clear()  # keep the stubbed Connect client
+    key = world.put_transcript(key=transcript_key(world.transcript).removeprefix(PREFIX + "/"))
+    assert not key.startswith(("/", PREFIX))
+    world.expect_attributes()
+    summary = invoke(world)
+    assert summary["status"] == "ingested", summary
+    assert summary["uploaded"] == len(text_messages(world.transcript))
 
 
 def test_bucket_and_prefix_are_read_from_the_environment(world):

@@ -16,7 +16,7 @@ from typing import Any
 
 from connect_omni import container
 from connect_omni.budget import Budget, start_invocation
-from connect_omni.errors import ConnectOmniError, InputError
+from connect_omni.errors import ConnectOmniError, InputError, UnexpectedError
 from connect_omni.models.contact_event import ContactEvent
 from connect_omni.observability import count, log_failure, logger, metrics, tracer
 
@@ -59,6 +59,12 @@ def contact_event_handler(use_case: UseCase) -> Callable[[Any, Any], dict[str, A
             count(f"TranscriptFailures{reason}")
             log_failure("Failed; Lambda retries the event, then sends it to the on-failure destination", exc)
             raise
+        except Exception as exc:
+            reason = "Unexpected"
+            count("TranscriptFailures")
+            count(f"TranscriptFailures{reason}")
+            logger.exception("Unexpected error (a bug); Lambda retries the event, then sends it to the DLQ")
+            raise UnexpectedError(f"{type(exc).__name__} (a bug; the log has its traceback)") from exc
         logger.info("Done", extra={"summary": summary})
         return summary
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from connect_omni import container
 from connect_omni.budget import Budget, start_invocation
-from connect_omni.errors import ConnectOmniError, InputError
+from connect_omni.errors import ConnectOmniError, InputError, UnexpectedError
 from connect_omni.models.connect import ContactFlowEvent, is_warmup
 from connect_omni.observability import count, log_failure, logger, metrics, tracer
 
@@ -55,6 +55,10 @@ def connect_flow_handler(use_case: UseCase) -> Callable[[Any, Any], dict[str, st
             count("Failures")
             log_failure("Failed; the flow takes the Error branch", exc)
             raise
+        except Exception as exc:
+            count("Failures")
+            logger.exception("Unexpected error (a bug); the flow takes the Error branch")
+            raise UnexpectedError(f"{type(exc).__name__} (a bug; the log has its traceback)") from exc
         logger.info("Answered the flow", extra={"answer": answer})
         return answer
 

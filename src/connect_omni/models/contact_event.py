@@ -15,15 +15,24 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from connect_omni.errors import InputError
+from connect_omni.models.connect import _pydantic_message, check_contact_id
 
 SOURCE = "aws.connect"
 DETAIL_TYPE = "Amazon Connect Contact Event"
 
 
+#: A contact event is about the past; a timestamp further ahead than this is a broken event (and near
+#: ``datetime.max`` the day arithmetic of :meth:`ContactEvent.transcript_days` would overflow).
+MAX_FUTURE = timedelta(days=1)
+
+
 def _utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if value > datetime.now(UTC) + MAX_FUTURE:
+        raise ValueError(f"a time in the past, got {value.isoformat()}")
+    return value
 
 
 class ContactEventDetail(BaseModel):
@@ -43,6 +52,7 @@ class ContactEventDetail(BaseModel):
     agent_info: dict[str, Any] | None = Field(None, alias="agentInfo")
 
     _utc = field_validator("initiation_timestamp", "disconnect_timestamp", mode="after")(_utc)
+    _ids = field_validator("contact_id", "initial_contact_id", "previous_contact_id", mode="before")(check_contact_id)
 
     @field_validator("initial_contact_id", "previous_contact_id", mode="before")
     @classmethod
@@ -77,7 +87,9 @@ class ContactEvent(BaseModel):
             parsed = cls.model_validate(event)
         except ValidationError as exc:
             err = exc.errors()[0]
-            raise InputError(".".join(str(p) for p in err["loc"]) or "event", err["msg"].lower()) from None
+            message = _pydantic_message(err["msg"])
+            where = ".".join(str(p) for p in err["loc"]) or "event"
+            raise InputError(where, message[:1].lower() + message[1:]) from None
         if parsed.source != SOURCE:
             raise InputError("source", f"{SOURCE!r}, got {parsed.source[:60]!r}")
         if parsed.detail_type != DETAIL_TYPE:
