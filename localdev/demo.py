@@ -8,6 +8,8 @@ Usage::
     python -m localdev.demo --routing unmapped                      # the fallback queue
     python -m localdev.demo --bot-only                              # transcript ingestion of a bot-only chat
     python -m localdev.demo --contact-records                       # the chat's contact records into Salesforce
+    python -m localdev.demo --requeue                               # agent leaves, customer writes again: re-queued
+    python -m localdev.demo --hours closed                          # out of hours: answered, nothing in Salesforce
     python -m localdev.demo --json                                  # machine-readable result
 
 Everything runs in this process on 127.0.0.1: the Salesforce org emulator, moto (the secret and the transcript
@@ -54,23 +56,25 @@ from localdev.flows.runner import (
     FakeLambdaContext,
     LambdaCall,
     RunResult,
+    Scenario,
     Step,
     local_handler_invoker,
     run,
+    run_hook,
 )
 from localdev.salesforce_emulator import RecordedRequest, new_id
 from localdev.standins import Standins
 
 FLOW_FILES: dict[str, str] = {
     "inbound": "inbound-chat-flow.json",
-    "disconnect": "disconnect-flow.json",
+    "requeue": "disconnect-flow.json",
     "agent-transfer": "agent-transfer-flow.json",
     "queue-transfer": "queue-transfer-flow.json",
     "task": "task-routing-subflow.json",
 }
 TITLES: dict[str, str] = {
     "inbound": "inbound chat",
-    "disconnect": "re-queue (disconnect flow)",
+    "requeue": "re-queue",
     "agent-transfer": "agent transfer",
     "queue-transfer": "queue transfer",
     "task": "task routing",
@@ -97,6 +101,7 @@ def _placeholder(template_value: str) -> str:
 
 CHANNEL_PLACEHOLDER = _placeholder("ChannelAddressIdentifier")
 FALLBACK_QUEUE_PLACEHOLDER = _placeholder("FallbackQueueArn")
+DISCONNECT_FLOW_PLACEHOLDER = _placeholder("DisconnectFlow.ContactFlowArn")
 TASK_FALLBACK_QUEUE_PLACEHOLDER = _placeholder("TaskFallbackQueueArn")
 
 
@@ -261,6 +266,8 @@ class Options:
     revoke_token: bool = False
     bot_only: bool = False
     contact_records: bool = False
+    requeue: str | None = None
+    hours: str = "open"
     agent: str = DEFAULT_AGENT
     verbose: bool = False
     as_json: bool = False
@@ -286,6 +293,7 @@ class RunReport:
     ingestion: dict[str, Any] | None = None
     stream: dict[str, Any] | None = None
     note: str = ""
+    prelude: list[str] = field(default_factory=list)
     windows: list[tuple[float, float]] = field(default_factory=list)
     why: str = ""
     late_calls: list[int] = field(default_factory=list)
@@ -300,13 +308,19 @@ def expected_outcome(key: str, options: Options, standins: Standins, contact: Co
     """The outcome a run should reach, given what Omni-Channel does (``--routing``).
 
     inbound: queued to the Omni-Queue's mapped Connect queue (``queue``), to the fallback queue (``unmapped``,
-    ``agent``: no Connect queue resolved), or disconnected after the retries (``not-routed``). Transfers: queued
+    ``agent``: no Connect queue resolved), or disconnected after the retries (``not-routed``); disconnected out of
+    hours (``--hours closed``). requeue (the disconnect flow after the agent left): like inbound when the
+    customer writes again, disconnected when they stay silent (``--requeue silent``). Transfers: queued
     to the agent (``agent:<user name>``) / to the quick connect's queue, disconnected when not routed. Task:
     the ``queueId`` attribute's queue when it is a queue ARN, else the task fallback queue. Injected faults are
     weighed after the run (:func:`expectation_under_faults`).
     """
     routed = options.routing != "not-routed"
-    if key == "inbound":
+    if key == "requeue" and options.requeue == "silent":
+        return "disconnected"
+    if key == "inbound" and options.hours == "closed":
+        return "disconnected"
+    if key in ("inbound", "requeue"):
         if not routed:
             return "disconnected"
         target = standins.queues[0].connect_queue_arn if options.routing == "queue" else fallback_queue_arn(standins)
@@ -454,6 +468,11 @@ class Demo:
         if (transfers or (self.options.contact_records and not chats)) and "inbound" not in flows:
             steps.append(("inbound", True))
         steps += [(f, False) for f in flows]
+        if self.options.requeue:
+            if not any(key == "inbound" for key, _ in steps):
+                steps.insert(0, ("inbound", True))
+            at = next(i for i, (key, _) in enumerate(steps) if key == "inbound") + 1
+            steps.insert(at, ("requeue", False))
         if self.options.bot_only:
             steps.append(("bot-only", False))
         if self.options.contact_records:
@@ -474,6 +493,8 @@ class Demo:
                 report = self.run_contact_records()
             elif key == "task":
                 report = self.run_flow(key, setup, self.task_contact())
+            elif key == "requeue":
+                report = self.run_requeue(previous)
             elif key == "inbound":
                 contact = Contact(instance_arn=self.standins.instance_arn, attributes=dict(self.options.attributes))
                 report = self.run_flow(key, setup, contact)
@@ -523,10 +544,59 @@ class Demo:
             contact = current.transferred(queue=self.standins.queues[1].connect_queue_arn)
         return self.run_flow(key, False, contact)
 
-    def run_flow(self, key: str, setup: bool, contact: Contact) -> RunReport:
+    def run_requeue(self, previous: tuple[Contact, RunResult] | None) -> RunReport:
+        """The agent ends the chat in Salesforce (the emulator ends the session, as End Chat does) and leaves;
+        Connect runs the inbound flow's CustomerRemaining hook, the disconnect flow, for the same contact, and
+        the customer writes again (``--requeue returns``) or stays silent for 15 minutes (``silent``)."""
+        if previous is None or previous[1].queue is None:
+            report = RunReport("requeue", TITLES["requeue"], False, None, "skipped", outcome="skipped")
+            inbound = next((r for r in reversed(self.reports) if r.key == "inbound"), None)
+            if inbound is not None and inbound.expected.startswith("queued to "):
+                report.expected = "a queued chat to re-queue"
+            report.note = "the chat never reached a queue, so no agent could leave it"
+            return report
+        result = previous[1]
+        conversation = result.attributes.get("conversationIdentifier", "")
+        ended = self.standins.salesforce.end_session(conversation) if conversation else None
+        prelude = [
+            f"the agent ended the chat in Salesforce: MessagingSession {ended or '(none active)'} is Ended",
+            f"Connect runs the CustomerRemaining hook ({tail(result.event_hooks.get('CustomerRemaining', '?'))})",
+            "the customer writes again within 15 minutes (CustomerReturned)"
+            if self.options.requeue == "returns"
+            else "the customer stays silent for 15 minutes (WaitCompleted)",
+        ]
+        flows = {DISCONNECT_FLOW_PLACEHOLDER: local_flow("requeue", self.standins)}
+        events = ["CustomerReturned"] if self.options.requeue == "returns" else []
+
+        def start(on_step: Callable[[Step], None]) -> RunResult:
+            return run_hook(
+                result,
+                "CustomerRemaining",
+                flows=flows,
+                invoker=self.invoker,
+                scenario=self.scenario(events=events),
+                on_step=on_step,
+            )
+
+        return self.run_flow("requeue", False, result.contact or previous[0], start=start, prelude=prelude)
+
+    def scenario(self, **changes: Any) -> Scenario:
+        """What the customer does and how the world is (``--hours``), for a flow run."""
+        return Scenario(hours=self.options.hours, **changes)
+
+    def run_flow(
+        self,
+        key: str,
+        setup: bool,
+        contact: Contact,
+        *,
+        start: Callable[[Callable[[Step], None]], RunResult] | None = None,
+        prelude: Sequence[str] = (),
+    ) -> RunReport:
         report = RunReport(
             key, TITLES[key], setup, contact, expected_outcome(key, self.options, self.standins, contact)
         )
+        report.prelude = list(prelude)
         sf = self.standins.salesforce
         first_request = len(sf.requests)
         before = _state_ids(sf.state)
@@ -546,7 +616,12 @@ class Demo:
 
         report.started_at = time.time()
         began = time.perf_counter()
-        result = run(local_flow(key, self.standins), contact, self.invoker, on_step=on_step)
+        if start is None:
+            result = run(
+                local_flow(key, self.standins), contact, self.invoker, scenario=self.scenario(), on_step=on_step
+            )
+        else:
+            result = start(on_step)
         report.elapsed_ms = (time.perf_counter() - began) * 1000
         report.result = result
         report.outcome = result.outcome
@@ -616,7 +691,6 @@ class Demo:
         self._judge(report)
         return report
 
-
     # ---- contact records ------------------------------------------------------------------------
     def run_contact_records(self) -> RunReport:
         """The chats' contact records, as Connect streams them once the contacts end, through
@@ -661,8 +735,9 @@ class Demo:
             sent.insert(0, earlier)
         records = [kinesis_record(c) for c in sent]
         ours = {
-            c["ContactId"] for c in ctrs if (c["Attributes"].get("source"), c["Attributes"].get("callCenterId"))
-            == ("SCCAC", s.call_center_id)
+            c["ContactId"]
+            for c in ctrs
+            if (c["Attributes"].get("source"), c["Attributes"].get("callCenterId")) == ("SCCAC", s.call_center_id)
         }
         sf = s.salesforce
         first_request = len(sf.requests)
@@ -843,6 +918,10 @@ class Printer:
             rows.append(("delay", f"{path} answers after {seconds:g} s {'always' if times is None else f'{times}x'}"))
         if self.options.revoke_token:
             rows.append(("token", "revoked after the first Lambda call"))
+        if self.options.hours != "open":
+            rows.append(
+                ("hours of operation", f"{self.options.hours} (the fallback queue's, checked by the inbound flow)")
+            )
         for name, value in rows:
             self.out(f"  {name:<22} {value}")
 
@@ -865,6 +944,8 @@ class Printer:
         self.out("━━ " + title + "━" * max(3, WIDTH - len(title) - 3))
         if report.contact is not None and report.key not in ("bot-only", "contact-record"):
             self.contact(report)
+            for i, line in enumerate(report.prelude):
+                self.out(f"  {'before the flow' if i == 0 else '':<20} {line}")
             self.out("")
             self.out("  blocks")
 
@@ -922,6 +1003,13 @@ class Printer:
             start = report.contact.attributes if report.contact else {}
             changed = {k: v for k, v in result.attributes.items() if start.get(k) != v}
             self.attributes("attributes set", changed, empty="none")
+            if report.key == "requeue" and "workItemId" in changed:
+                same = result.attributes.get("conversationIdentifier") == start.get("conversationIdentifier")
+                self.out(
+                    f"  {'session':<20} new MessagingSession {changed['workItemId']} "
+                    f"({'in the same' if same else 'in ANOTHER'} Conversation); the ended "
+                    f"{start.get('workItemId')} is not reused"
+                )
         if report.result is None:
             self.out("")
         self.verdict(report)
@@ -1156,6 +1244,8 @@ def to_json(reports: Sequence[RunReport], standins: Standins, wall_s: float) -> 
         }
         if r.note:
             item["note"] = r.note
+        if r.prelude:
+            item["before"] = r.prelude
         if r.why:
             item["why"] = r.why
         if r.late_calls:
@@ -1336,12 +1426,28 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         "awsac__SCC_ContactTraceRecord__c (without --flow: after the inbound chat)",
     )
     parser.add_argument(
+        "--requeue",
+        nargs="?",
+        const="returns",
+        choices=("returns", "silent"),
+        help="after the inbound chat is queued, the agent ends it in Salesforce and leaves; the disconnect flow "
+        "runs and the customer writes again (returns, the default: a new MessagingSession in the same "
+        "Conversation, routed and queued) or stays silent for 15 minutes (silent: the chat ends)",
+    )
+    parser.add_argument(
+        "--hours",
+        choices=("open", "closed"),
+        default="open",
+        help="the fallback queue's hours of operation, which the inbound flow checks first (closed: a message, "
+        "then the chat ends, and nothing reaches Salesforce)",
+    )
+    parser.add_argument(
         "--agent", default=DEFAULT_AGENT, help=f"$.Agent.UserName of the agent transfer (default {DEFAULT_AGENT})"
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="show every handler log line, not only warnings")
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of the trace")
     args = parser.parse_args(argv)
-    flow = args.flow or ("none" if args.bot_only else "all")
+    flow = args.flow or ("none" if args.bot_only else "inbound" if args.requeue else "all")
     flows = {"all": ["inbound", "agent-transfer", "queue-transfer"], "none": []}.get(flow, [flow])
     return Options(
         flows=flows,
@@ -1352,6 +1458,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         revoke_token=args.revoke_token,
         bot_only=args.bot_only,
         contact_records=args.contact_records,
+        requeue=args.requeue,
+        hours=args.hours,
         agent=args.agent,
         verbose=args.verbose,
         as_json=args.json,

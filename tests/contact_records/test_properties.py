@@ -94,9 +94,7 @@ def test_the_newest_copy_of_each_of_our_contacts_is_sent_once_unless_salesforce_
     report = store_contact_records(
         [KinesisStreamRecord(r) for r in records], Budget.of_seconds(30), call_center_id=CALL_CENTER_ID, store=store
     )
-    expected = {
-        c: (t, seq) for c, (t, seq) in newest.items() if c not in in_salesforce or t >= store.versions[c]
-    }
+    expected = {c: (t, seq) for c, (t, seq) in newest.items() if c not in in_salesforce or t >= store.versions[c]}
     sent = [f for request in store.upserts for f in request]
     assert sorted(f[CONTACT_ID_FIELD] for f in sent) == sorted(expected)  # each at most once
     for fields in sent:

@@ -57,7 +57,7 @@ def agent_leaves_then(
     requeue = run_hook(
         inbound,
         "CustomerRemaining",
-        flows={DISCONNECT_FLOW_ARN: local_flow("disconnect", standins)},
+        flows={DISCONNECT_FLOW_ARN: local_flow("requeue", standins)},
         invoker=invoker,
         scenario=Scenario(events=list(events)),
     )
@@ -133,7 +133,7 @@ def test_requeue_falls_back_to_the_fallback_queue_when_routing_names_none(
     requeue = run_hook(
         inbound,
         "CustomerRemaining",
-        flows={DISCONNECT_FLOW_ARN: local_flow("disconnect", standins)},
+        flows={DISCONNECT_FLOW_ARN: local_flow("requeue", standins)},
         invoker=invoker,
         scenario=Scenario(events=["CustomerReturned"]),
     )
@@ -151,7 +151,7 @@ def test_requeue_retries_create_messaging_session_then_gives_up_politely(
     requeue = run_hook(
         inbound,
         "CustomerRemaining",
-        flows={DISCONNECT_FLOW_ARN: local_flow("disconnect", standins, invocation_time_limit_s=8)},
+        flows={DISCONNECT_FLOW_ARN: local_flow("requeue", standins, invocation_time_limit_s=8)},
         invoker=invoker,
         scenario=Scenario(events=["CustomerReturned"]),
     )
