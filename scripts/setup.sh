@@ -23,13 +23,23 @@ if [ ! -x .venv/bin/python ]; then
 fi
 
 # pip_install STEP ARGS...: pip install ARGS, showing progress (each package as pip collects it: one line that
-# updates in a terminal, a line per package otherwise) and the time taken; pip's full output goes to
-# .venv/setup.log, whose end is shown if pip fails.
+# updates in a terminal, a line per package otherwise; "still installing" every 5 s that pip is quiet, as it
+# is while it installs) and the time taken; pip's full output goes to .venv/setup.log, whose end is shown if
+# pip fails.
 pip_install() {
-  local step=$1 log=.venv/setup.log started=$SECONDS count=0 line name status
+  local step=$1 log=.venv/setup.log started=$SECONDS count=0 line name status ticker
   shift
   echo "setup: $step"
   : > "$log"
+  (
+    last=0
+    while sleep 5; do
+      size=$(wc -c < "$log")
+      [ "$size" = "$last" ] && echo "setup:   still installing ($((SECONDS - started)) s)"
+      last=$size
+    done
+  ) &
+  ticker=$!
   set +e
   .venv/bin/python -m pip install --disable-pip-version-check --progress-bar off "$@" 2>&1 | while IFS= read -r line; do
     printf '%s\n' "$line" >> "$log"
@@ -44,6 +54,8 @@ pip_install() {
     esac
   done
   status=${PIPESTATUS[0]}
+  kill "$ticker" 2>/dev/null
+  wait "$ticker" 2>/dev/null
   set -e
   [ -t 1 ] && printf '\r%-78s\r' ''
   if [ "$status" -ne 0 ]; then
