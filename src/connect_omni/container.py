@@ -26,7 +26,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connect_omni.aws import READ_TIMEOUT_S, call
 from connect_omni.aws.state_table import StateTable
@@ -34,12 +34,13 @@ from connect_omni.budget import Budget
 from connect_omni.http_pool import mount_shared_tls
 from connect_omni.observability import count, trace_aws_calls
 from connect_omni.salesforce.auth import SalesforceCredentials, TokenProvider
-from connect_omni.salesforce.contact_records import ContactTraceRecordObject
 from connect_omni.salesforce.interaction import InteractionServiceClient
-from connect_omni.salesforce.rest import RestClient
 from connect_omni.salesforce.routing_map import CallCenterRoutingMap
 from connect_omni.salesforce.transport import Transport, new_session
 from connect_omni.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from connect_omni.salesforce.contact_records import ContactTraceRecordObject
 
 
 @functools.cache
@@ -156,7 +157,13 @@ def state_table() -> StateTable | None:
 
 @functools.cache
 def contact_records() -> ContactTraceRecordObject:
-    """``awsac__SCC_ContactTraceRecord__c`` through the REST API (``SALESFORCE_API_VERSION``)."""
+    """``awsac__SCC_ContactTraceRecord__c`` through the REST API (``SALESFORCE_API_VERSION``).
+
+    Imported here, not at the top: the flow functions never use it and should not pay its import (~15 ms).
+    """
+    from connect_omni.salesforce.contact_records import ContactTraceRecordObject
+    from connect_omni.salesforce.rest import RestClient
+
     s = settings()
     return ContactTraceRecordObject(
         RestClient(api_version=s.salesforce_api_version, tokens=tokens(), transport=_salesforce().transport)
