@@ -702,14 +702,17 @@ class Demo:
         self._announce(report)
         s = self.standins
         chats = [
-            r for r in self.reports if r.key in ("inbound", "agent-transfer", "queue-transfer") and r.result is not None
+            r
+            for r in self.reports
+            if r.key in ("inbound", "agent-transfer", "queue-transfer", "requeue") and r.result is not None
         ]
-        ended = datetime.now(UTC) - timedelta(minutes=1)
         ctrs = []
         for r in chats:
             assert r.result is not None and r.contact is not None
             attributes = dict(r.result.attributes)
             agent = (r.contact.agent or {}).get("UserName") or self.options.agent
+            # A re-queued chat is the same contact again: its record is a newer copy, written after the re-queue.
+            ended = datetime.now(UTC) - timedelta(minutes=20) + timedelta(minutes=5 * len(ctrs))
             ctr = chat_ctr(
                 r.contact.contact_id,
                 instance_arn=s.instance_arn,

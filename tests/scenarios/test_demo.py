@@ -184,3 +184,14 @@ def test_contact_records_alone_follow_an_inbound_chat(capsys: pytest.CaptureFixt
     text = capsys.readouterr().out
     assert "contact records · ContactTraceRecordFunction" in text
     assert "ContactTraceRecord " in text and "after-contact work 28 s" in text
+
+
+def test_a_requeued_chat_keeps_one_contact_record_the_newer_copy(capsys: pytest.CaptureFixture[str]) -> None:
+    assert demo.main(["--requeue", "--contact-records", "--json"]) == 0
+    runs = {r["run"]: r for r in json.loads(capsys.readouterr().out)["runs"]}
+    inbound, requeue, record = runs["inbound"], runs["requeue"], runs["contact-record"]
+    assert inbound["contact"]["contactId"] == requeue["contact"]["contactId"]  # the same contact, re-queued
+    assert record["contactRecords"]["summary"]["stored"] == 1
+    [stored] = record["salesforceRecords"]["contactTraceRecords"]
+    attributes = json.loads(stored["awsac__Attributes__c"])
+    assert attributes["workItemId"] == requeue["attributes"]["workItemId"] != inbound["attributes"]["workItemId"]
