@@ -1045,21 +1045,7 @@ class SalesforceEmulator:
             return _json(InteractionError(500, 500).body(), 500)
 
     def _trickling(self, response: Response, bytes_per_s: float) -> Response:
-        """The same answer, its body sent a few bytes at a time (``Content-Length`` kept, so the client waits)."""
-        data = response.get_data()
-        step = max(1, int(bytes_per_s / 4))
-        pause = step / bytes_per_s
-        stopping = self._stopping
-
-        def chunks():
-            for start in range(0, len(data), step):
-                if start and stopping.wait(pause):
-                    return
-                yield data[start : start + step]
-
-        headers = Headers(response.headers)
-        headers["Content-Length"] = str(len(data))
-        return Response(chunks(), status=response.status_code, headers=headers, direct_passthrough=True)
+        return trickled(response, bytes_per_s, self._stopping)
 
     def _dispatch(self, request: Request) -> Response:
         path = request.path
@@ -1517,6 +1503,34 @@ def _body_for_log(request: Request) -> Any:
         body = request.get_json(force=True, silent=True)
     request.environ["emulator.body"] = body
     return body
+
+
+def trickled(response: Response, bytes_per_s: float, stopping: threading.Event) -> Response:
+    """The same answer, its body sent a few bytes at a time (``Content-Length`` kept, so the client waits);
+    ``stopping`` ends it early."""
+    data = response.get_data()
+    step = max(1, int(bytes_per_s / 4))
+    pause = step / bytes_per_s
+
+    def chunks():
+        for start in range(0, len(data), step):
+            if start and stopping.wait(pause):
+                return
+            yield data[start : start + step]
+
+    headers = Headers(response.headers)
+    headers["Content-Length"] = str(len(data))
+    return Response(chunks(), status=response.status_code, headers=headers, direct_passthrough=True)
+
+
+def fault_response(fault: Fault) -> Response:
+    """The answer a ``fail`` fault (or a ``commit`` fault's ``then="fail"``) gives."""
+    return _fault_response(fault)
+
+
+def drop_connection(environ: dict[str, Any]) -> None:
+    """Close the client socket of ``environ`` without an answer (raises ``ConnectionAbortedError``)."""
+    _drop_connection(environ)
 
 
 def _fault_response(fault: Fault) -> Response:

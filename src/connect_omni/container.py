@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from connect_omni.aws import READ_TIMEOUT_S, call
+from connect_omni.aws import READ_TIMEOUT_S, UnreadableAnswerError, call
 from connect_omni.aws.state_table import StateTable
 from connect_omni.budget import Budget
 from connect_omni.http_pool import mount_shared_tls
@@ -119,11 +119,16 @@ def _load_credentials(budget: Budget) -> SalesforceCredentials:
     if cached is not None and time.monotonic() - cached[0] < s.secret_cache_seconds:
         return cached[1]
     client = aws_client("secretsmanager")
-    answer = call(
-        "secretsmanager:GetSecretValue", lambda: client.get_secret_value(SecretId=s.salesforce_secret_id), budget
-    )
+
+    def read() -> str:
+        answer = client.get_secret_value(SecretId=s.salesforce_secret_id)
+        if not isinstance(answer.get("SecretString"), str) and "SecretBinary" not in answer:
+            raise UnreadableAnswerError("the answer has no SecretString")  # an empty or foreign 200: retried
+        return answer.get("SecretString")
+
+    secret_string = call("secretsmanager:GetSecretValue", read, budget)
     count("SecretReads")
-    credentials = SalesforceCredentials.from_secret_string(answer.get("SecretString"))
+    credentials = SalesforceCredentials.from_secret_string(secret_string)
     _secret_cache[s.salesforce_secret_id] = (time.monotonic(), credentials)
     return credentials
 

@@ -21,6 +21,7 @@ Every AWS call goes through :func:`call`, which holds it to the invocation's bud
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -52,6 +53,8 @@ THROTTLING_CODES = frozenset(
         "EC2ThrottledException",
     }
 )
+#: The wait between tries; tests replace it.
+SLEEP: Callable[[float], None] = time.sleep
 #: Budget for commands and tests that call an adapter without an invocation (s).
 DEFAULT_BUDGET_S = 60.0
 
@@ -87,6 +90,11 @@ def error_code(exc: ClientError | BotoCoreError) -> str:
     return type(exc).__name__
 
 
+class UnreadableAnswerError(Exception):
+    """Raised inside a call's ``fn`` when a 200 answer lacks what the operation always returns (an empty or
+    foreign body botocore parsed as ``{}``): transient, so :func:`call` retries it."""
+
+
 class _Failed(Exception):
     def __init__(self, error: AwsCallError, retry_after: float | None = None) -> None:
         super().__init__(str(error))
@@ -109,8 +117,10 @@ def _classify(operation: str, exc: BaseException) -> _Failed:
         return _Failed(AwsCallError(operation, code, detail, transient=transient), retry_after)
     if isinstance(exc, BotoCoreError):
         return _Failed(AwsCallError(operation, error_code(exc), str(exc), transient=True))
-    # botocore.parsers.ResponseParserError (not a BotoCoreError): a 200 with a body that is not the service's.
-    return _Failed(AwsCallError(operation, "UnreadableAnswer", type(exc).__name__, transient=True))
+    # botocore.parsers.ResponseParserError (not a BotoCoreError): a 200 with a body that is not the service's;
+    # UnreadableAnswerError: one botocore could parse but that lacks what the operation always returns.
+    detail = str(exc) if isinstance(exc, UnreadableAnswerError) else type(exc).__name__
+    return _Failed(AwsCallError(operation, "UnreadableAnswer", detail, transient=True))
 
 
 def call[T](
@@ -163,7 +173,7 @@ def call[T](
         wait=wait,
         retry=retry_if_exception(lambda e: isinstance(e, _Failed) and e.error.transient),
         reraise=True,
-        **({"sleep": sleep} if sleep else {}),
+        sleep=sleep or (lambda seconds: SLEEP(seconds)),
     )
     try:
         for attempt in retrying:
@@ -205,4 +215,4 @@ def _once[T](operation: str, fn: Callable[[], T], budget: Budget) -> T:
     return box["value"]
 
 
-__all__ = ["AwsCallError", "call", "error_code"]
+__all__ = ["AwsCallError", "UnreadableAnswerError", "call", "error_code"]

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from connect_omni.aws import AwsCallError, call
+from connect_omni.aws import AwsCallError, UnreadableAnswerError, call
 from connect_omni.budget import Budget
 from connect_omni.models.connect import segment_subtype
 
@@ -45,16 +45,15 @@ def get_contact_attributes(
     AwsCallError
         Any other failure, or an answer that is not an object of attributes.
     """
-    answer = _connect_call(
-        OPERATION,
-        lambda: client.get_contact_attributes(InstanceId=instance_id, InitialContactId=initial_contact_id),
-        budget,
-    )
-    attributes = answer.get("Attributes") if isinstance(answer, dict) else None
-    if attributes is None:
-        attributes = {}
-    if not isinstance(attributes, dict):
-        raise AwsCallError(OPERATION, "UnreadableAnswer", "Attributes is not an object", transient=True)
+
+    def get() -> dict[str, Any]:
+        answer = client.get_contact_attributes(InstanceId=instance_id, InitialContactId=initial_contact_id)
+        attributes = answer.get("Attributes") if isinstance(answer, dict) else None
+        if not isinstance(attributes, dict):  # an empty or foreign 200: not an answer to trust, retried
+            raise UnreadableAnswerError("the answer has no Attributes object")
+        return attributes
+
+    attributes = _connect_call(OPERATION, get, budget)
     return {str(k): str(v) for k, v in attributes.items() if v is not None}
 
 

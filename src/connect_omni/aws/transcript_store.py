@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from connect_omni.aws import AwsCallError, call
+from connect_omni.aws import AwsCallError, UnreadableAnswerError, call
 from connect_omni.budget import Budget
 from connect_omni.errors import ConnectOmniError
 from connect_omni.observability import logger
@@ -90,10 +90,12 @@ class TranscriptStore:
             answer = self._call(
                 "s3:ListObjectsV2",
                 f"s3://{self.bucket}/{prefix}",
-                lambda prefix=prefix: self.client.list_objects_v2(Bucket=self.bucket, Prefix=prefix, MaxKeys=100),
+                lambda prefix=prefix: _listing(
+                    self.client.list_objects_v2(Bucket=self.bucket, Prefix=prefix, MaxKeys=100)
+                ),
                 budget,
             )
-            contents = answer.get("Contents", []) if isinstance(answer, dict) else []
+            contents = answer.get("Contents", [])
             keys = sorted(
                 str(obj["Key"])
                 for obj in contents
@@ -150,3 +152,11 @@ class TranscriptStore:
             logger.debug("Transcript not written yet; waiting", extra={"wait_s": round(wait, 2), "looks": looks})
             self.sleep(wait)
             delay = min(delay * policy.factor, policy.max_delay_s)
+
+
+def _listing(answer: Any) -> dict[str, Any]:
+    """A ListObjectsV2 answer, or UnreadableAnswerError (retried) for a 200 that is not one: a real listing
+    always names its bucket and says whether it is truncated, even when it holds no object."""
+    if not isinstance(answer, dict) or "IsTruncated" not in answer:
+        raise UnreadableAnswerError("the answer is not a ListObjectsV2 result")
+    return answer

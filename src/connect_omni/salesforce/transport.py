@@ -48,6 +48,8 @@ from connect_omni.budget import MIN_ATTEMPT_S, Budget
 from connect_omni.errors import SalesforceError, SalesforceUnavailableError
 from connect_omni.observability import count, logger
 
+#: The wait between tries; tests replace it (the fault matrix records the waits asked for instead of waiting).
+SLEEP: Callable[[float], None] = time.sleep
 _USER_AGENT = "connect-omni/0.1 (+Amazon Connect to Salesforce Omni-Channel)"
 _READ_SIZE = 65536
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
@@ -111,7 +113,7 @@ class Transport:
     max_attempts:
         Tries per call, at least 1.
     sleep:
-        Injected for tests (default ``time.sleep``).
+        Injected for tests (default the module's :data:`SLEEP`, ``time.sleep``).
     on_attempt:
         Called with each :class:`Attempt` before it is sent (tests record the timeouts handed out).
     """
@@ -205,7 +207,7 @@ class Transport:
             retry=retry_if_exception(safe_to_retry),
             before_sleep=before_sleep,
             reraise=True,
-            **({"sleep": self._sleep} if self._sleep else {}),
+            sleep=self._sleep or (lambda seconds: SLEEP(seconds)),
         )
         try:
             for attempt in retrying:
