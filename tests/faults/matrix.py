@@ -209,8 +209,11 @@ class Cell:
 
     @property
     def budget_ms(self) -> int:
-        """The Lambda context's budget for the faulted invocation: small where the fault eats the budget."""
-        return 2000 if self.fault in ("hang", "trickle") else 8000
+        """The Lambda context's budget for the faulted invocation: small where the fault eats the budget (the
+        ingestion's larger: its earlier steps, Connect, S3, token, /conversation, must fit before the fault)."""
+        if self.fault in ("hang", "trickle"):
+            return 4000 if self.dependency.function == "ingest" else 2000
+        return 8000
 
 
 CELLS = tuple(
