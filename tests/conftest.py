@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,23 +49,23 @@ def load_event(name: str) -> dict:
 
 @dataclass
 class LambdaContext:
-    """A fake Lambda context whose remaining time counts down from ``budget_ms``."""
+    """A fake Lambda context whose remaining time counts down from ``budget_ms``.
+
+    ``clock`` gives monotonic seconds (``time.monotonic`` unless a test passes a fake clock).
+    """
 
     budget_ms: int = 8000
     function_name: str = "test-function"
     memory_limit_in_mb: int = 256
     invoked_function_arn: str = "arn:aws:lambda:us-east-1:111122223333:function:test-function"
     aws_request_id: str = "7f6c0a6e-0000-4000-8000-000000000001"
+    clock: Callable[[], float] = time.monotonic
 
     def __post_init__(self) -> None:
-        import time
-
-        self._start = time.monotonic()
+        self._start = self.clock()
 
     def get_remaining_time_in_millis(self) -> int:
-        import time
-
-        return int(self.budget_ms - (time.monotonic() - self._start) * 1000)
+        return int(self.budget_ms - (self.clock() - self._start) * 1000)
 
 
 @pytest.fixture(scope="session")

@@ -5,17 +5,20 @@ Salesforce is `responses`, Secrets Manager is moto; each test asserts on what wa
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
+import json
 
 import pytest
+import requests
 import responses
+import urllib3
 
 from connect_omni import container
+from connect_omni.budget import MIN_ATTEMPT_S
 from connect_omni.errors import InputError, RoutingRejectedError, SalesforceUnavailableError
 from connect_omni.handlers import create_messaging_session, routing
+from connect_omni.salesforce.transport import Attempt
 from tests.adapters.sf import TOKEN_URL, add_token, calls_to, json_body, scrt
+from tests.clock import FakeClock
 from tests.conftest import AGENT_ARN, CALL_CENTER_ID, INSTANCE_URL, QUEUE_ARN, LambdaContext, load_event
 
 CONVERSATION_ID = "a7d1e9c4-2f3b-4c5d-8e6f-7a8b9c0d1e2f"
@@ -278,39 +281,47 @@ def test_bad_routing_type_is_refused_before_anything_is_sent(rsps, context):
 # A hung Salesforce ------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def hung_server():
-    """A TCP server on 127.0.0.1 that accepts connections and never answers."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(8)
-    accepted: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        server.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                accepted.append(server.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield f"https://127.0.0.1:{server.getsockname()[1]}"
-    stop.set()
-    thread.join()
-    for conn in accepted:
-        conn.close()
-    server.close()
-
-
-def test_hung_salesforce_fails_inside_connects_8_second_budget(rsps, monkeypatch, hung_server):
-    monkeypatch.setenv("SALESFORCE_SCRT_URL", hung_server)
+def test_hung_salesforce_fails_inside_connects_8_second_budget(rsps, monkeypatch):
+    """A Salesforce that accepts the connection and never answers: ``requests`` raises ``ReadTimeout`` once the
+    attempt's timeout has passed. On a fake clock, the attempts' timeouts must come from the context's 8 s
+    minus ``BUDGET_MARGIN_MS``, no attempt may start past that deadline, and the handler must have given up
+    by it."""
+    clock = FakeClock().install(monkeypatch)
+    monkeypatch.delenv("AWS_LAMBDA_INITIALIZATION_TYPE", raising=False)
+    monkeypatch.setenv("BUDGET_MARGIN_MS", "600")
     container.reset()
-    rsps.add_passthru(hung_server)
-    started = time.monotonic()
-    with pytest.raises(SalesforceUnavailableError):
-        routing.lambda_handler(load_event("routing_initial.json"), LambdaContext(budget_ms=8000))
-    elapsed = time.monotonic() - started
-    assert elapsed < 8.0 - 0.5, f"handler took {elapsed:.2f} s; Connect would have timed out"
+    attempts: list[tuple[float, Attempt]] = []
+    container.interaction_service().transport.on_attempt = lambda a: attempts.append((clock.now, a))
+    handed: list[urllib3.Timeout] = []
+
+    def token_takes_300_ms(request):
+        clock.now += 0.3
+        return 200, {}, json.dumps({"access_token": "00Dtoken!first", "instance_url": INSTANCE_URL, "id": "x"})
+
+    def hangs(request):
+        timeout = request.req_kwargs["timeout"]
+        handed.append(timeout)
+        clock.now += timeout.total  # the socket waits out the whole timeout it was given
+        raise requests.exceptions.ReadTimeout("read timed out")
+
+    rsps.remove(responses.POST, TOKEN_URL)  # the fixture's token answers at once; this one takes 300 ms
+    rsps.add_callback(responses.POST, TOKEN_URL, callback=token_takes_300_ms)
+    rsps.add_callback(responses.POST, scrt("/route"), callback=hangs)
+    started = clock.now
+    context = LambdaContext(budget_ms=8000, clock=clock.monotonic)
+
+    with pytest.raises(SalesforceUnavailableError, match="no response within 7.10 s") as caught:
+        routing.lambda_handler(load_event("routing_initial.json"), context)
+
+    deadline = started + 8.0 - 0.6
+    assert caught.value.outcome_unknown is True  # POST /route is not idempotent: not sent again
+    assert [a.operation for _, a in attempts] == ["token grant", "POST /api/v1/route"]
+    (token_at, token), (route_at, route) = attempts
+    assert (token_at, token.total_s) == (started, pytest.approx(7.4))
+    assert (route_at, route.total_s) == (started + 0.3, pytest.approx(7.1))  # what was left, not a fixed value
+    assert all(at + a.total_s == pytest.approx(deadline) for at, a in attempts)
+    assert all(at <= deadline - MIN_ATTEMPT_S for at, _ in attempts)
+    assert [t.total for t in handed] == [pytest.approx(7.1)]
+    assert handed[0].connect_timeout <= 7.1
+    assert clock.now == pytest.approx(deadline)  # the handler answered (raised) at the deadline, not after it
+    assert context.get_remaining_time_in_millis() >= 600 - 1  # the margin is still there for Connect
