@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import json
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,6 +14,7 @@ from connect_omni.aws.transcript_store import PollPolicy, TranscriptNotReadyErro
 from connect_omni.errors import ConfigurationError, SalesforceUnavailableError
 from connect_omni.handlers import transcript_ingestion
 from tests.adapters.sf import TOKEN_URL, scrt
+from tests.clock import FakeClock
 from tests.conftest import CHANNEL, LambdaContext, load_event
 from tests.transcripts.conftest import (
     BUCKET,
@@ -344,13 +344,19 @@ def test_transcript_filed_under_the_next_day_is_found(world):
 
 
 def test_transcript_that_never_appears_raises_within_the_budget(world, monkeypatch):
+    """2.5 s of invocation, 0.6 s margin, 1 s kept for the upload: the looks may wait 0.9 s in all, on a fake
+    clock that only the waits move."""
     world.expect_attributes()
+    assert container.settings().budget_margin_ms == 600
+    clock = FakeClock().install(monkeypatch)
+    monkeypatch.setattr(transcripts, "sleep", clock.sleep)
     monkeypatch.setattr(transcripts, "DEFAULT_POLL", PollPolicy(first_delay_s=0.05, max_delay_s=0.2, reserve_s=1.0))
-    started = time.monotonic()
-    with pytest.raises(TranscriptNotReadyError, match=CONTACT_ID):
-        invoke(world, budget_ms=2500)
-    elapsed = time.monotonic() - started
-    assert 0.8 < elapsed < 2.5
+    context = LambdaContext(budget_ms=2500, clock=clock.monotonic)
+    with pytest.raises(TranscriptNotReadyError, match=f"{CONTACT_ID} after 7 looks"):
+        transcript_ingestion.lambda_handler(world.event, context)
+    assert clock.sleeps == pytest.approx([0.05, 0.1, 0.2, 0.2, 0.2, 0.15])  # doubling, capped, the last cut short
+    assert sum(clock.sleeps) == pytest.approx(2.5 - 0.6 - 1.0)
+    assert context.get_remaining_time_in_millis() == pytest.approx(1600, abs=1)  # the reserve and the margin
     assert len(world.rsps.calls) == 0
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from connect_omni import budget as budget_module
@@ -12,6 +10,7 @@ from connect_omni.errors import BudgetExhaustedError, ConfigurationError, InputE
 from connect_omni.messaging import SessionRequest
 from connect_omni.models.connect import ContactFlowEvent, is_warmup, string_map
 from connect_omni.settings import load_settings
+from tests.clock import FakeClock
 from tests.conftest import CHANNEL, LambdaContext, load_event
 
 
@@ -76,20 +75,25 @@ def test_settings_errors_name_every_variable(env, monkeypatch):
         assert name in message
 
 
-def test_budget_timeouts_and_exhaustion():
+def test_budget_timeouts_and_exhaustion(monkeypatch):
+    clock = FakeClock().install(monkeypatch)
     budget = Budget.of_seconds(3.0)
-    connect, read = budget.timeouts(2.0, "op")
-    assert connect == 2.0
-    assert 2.9 < read <= 3.0
-    with pytest.raises(BudgetExhaustedError, match="op not attempted"):
-        Budget(time.monotonic() + 0.05).timeouts(2.0, "op")
+    clock.now += 0.5
+    assert budget.timeouts(2.0, "op") == (2.0, 2.5)
+    clock.now += 1.5
+    assert budget.timeouts(2.0, "op") == (1.0, 1.0)  # the connect cap gives way to what is left
+    clock.now += 0.95
+    with pytest.raises(BudgetExhaustedError, match="op not attempted: 50 ms left"):
+        budget.timeouts(2.0, "op")
 
 
 @pytest.fixture
 def fresh_container_clock(monkeypatch):
     """The budget module as a container that started initialising 7.5 s ago and has not been invoked."""
+    clock = FakeClock().install(monkeypatch)
     monkeypatch.setattr(budget_module, "_invocation_started", False)
-    monkeypatch.setattr(budget_module, "_CONTAINER_INIT_STARTED", time.monotonic() - 7.5)
+    monkeypatch.setattr(budget_module, "_CONTAINER_INIT_STARTED", clock.now - 7.5)
+    return clock
 
 
 @pytest.mark.parametrize(
@@ -102,10 +106,7 @@ def test_init_time_is_taken_off_only_after_on_demand_init(monkeypatch, fresh_con
     else:
         monkeypatch.setenv("AWS_LAMBDA_INITIALIZATION_TYPE", init_type)
     init_s = budget_module.start_invocation()
-    if expected_s:
-        assert expected_s <= init_s < budget_module._MAX_INIT_S
-    else:
-        assert init_s == 0.0
+    assert init_s == expected_s
     assert budget_module.start_invocation() == 0.0  # only the container's first invocation
 
 
@@ -123,8 +124,7 @@ def test_a_warm_up_ping_consumes_the_cold_start(monkeypatch, fresh_container_clo
         def get_remaining_time_in_millis(self) -> int:
             return 8000
 
-    before = time.monotonic()
-    assert Budget.from_context(EightSecondsLeft(), 600, init_s).deadline >= before + 7.4
+    assert Budget.from_context(EightSecondsLeft(), 600, init_s).deadline == fresh_container_clock.now + 7.4
 
 
 def test_empty_entry_interaction_uses_one_uuid_for_the_entry_and_its_message() -> None:
