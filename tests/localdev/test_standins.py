@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import socket
 import threading
-import time
 from urllib.parse import urlsplit
 
 import pytest
@@ -46,24 +45,20 @@ def _port_open(url: str) -> bool:
         return sock.connect_ex((parts.hostname, parts.port)) == 0
 
 
-def test_start_and_stop_are_fast_and_clean() -> None:
+def test_start_and_stop_are_clean() -> None:
+    """Every server listens once started, and stop leaves no port open and no thread running (how long either
+    takes is the machine's, not asserted)."""
     threads_before = set(threading.enumerate())
-    began = time.perf_counter()
     standins = Standins.start()
-    started = time.perf_counter() - began
     urls = [standins.salesforce.base_url, standins.moto.endpoint_url, standins.connect.endpoint_url]
     server_threads = [
         t for t in set(threading.enumerate()) - threads_before if t.name in {"sf-emulator", "moto", "connect-standin"}
     ]
     assert len(server_threads) == 3
     try:
-        assert started < 2.0, f"Standins.start() took {started:.2f}s"
         assert all(_port_open(url) for url in urls)
     finally:
-        began = time.perf_counter()
         standins.stop()
-        stopped = time.perf_counter() - began
-    assert stopped < 1.0
     assert not any(_port_open(url) for url in urls)
     assert [t for t in server_threads if t.is_alive()] == []
     leftover = [t for t in set(threading.enumerate()) - threads_before if t.is_alive() and not t.daemon]
