@@ -16,20 +16,29 @@ Plain HTTP on 127.0.0.1, an ephemeral port by default. Never logs bodies.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import requests
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from localdev._serving import serve_in_thread, stop_serving
 from localdev.salesforce_emulator.emulator import drop_connection, fault_response, trickled
 from localdev.salesforce_emulator.state import Fault, FaultInjector
 
+logger = logging.getLogger(__name__)
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding", "host"}
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """Logs request lines at DEBUG only (werkzeug's writes each to stderr)."""
+
+    def log(self, type: str, message: str, *args: Any) -> None:
+        logger.debug("%s %s", self.address_string(), message % args)
 
 
 @dataclass
@@ -68,7 +77,9 @@ class FaultProxy:
     def start(cls, upstream: str, **kwargs: Any) -> FaultProxy:
         """Create a proxy for ``upstream`` and serve it in a daemon thread."""
         proxy = cls(upstream, **kwargs)
-        proxy._server = make_server("127.0.0.1", proxy._port, proxy._wsgi, threaded=True)
+        proxy._server = make_server(
+            "127.0.0.1", proxy._port, proxy._wsgi, threaded=True, request_handler=_QuietHandler
+        )
         proxy.endpoint_url = f"http://127.0.0.1:{proxy._server.socket.getsockname()[1]}"
         proxy._thread = serve_in_thread(proxy._server, "fault-proxy")
         return proxy
