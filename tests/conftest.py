@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
 from collections.abc import Callable
@@ -40,6 +41,15 @@ ENV = {
     "POWERTOOLS_METRICS_NAMESPACE": "ConnectOmniChannelTest",
     "POWERTOOLS_TRACE_DISABLED": "true",
 }
+
+
+def fuzz_examples(default: int) -> int:
+    """Examples per hypothesis property: ``default`` (the count CI runs, derandomized), or ``FUZZ_EXAMPLES`` when
+    set, for a thorough run (e.g. ``FUZZ_EXAMPLES=5000 pytest tests -k propert --hypothesis-show-statistics``).
+
+    An explicit ``max_examples`` in ``@settings`` wins over any hypothesis profile, hence a variable, not a profile.
+    """
+    return int(os.environ.get("FUZZ_EXAMPLES") or default)
 
 
 def load_event(name: str) -> dict:

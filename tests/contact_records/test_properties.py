@@ -19,11 +19,13 @@ from connect_omni.models.ctr import (
     ContactTraceRecord,
     InvalidContactTraceRecordError,
 )
-from tests.conftest import CALL_CENTER_ID
+from tests.conftest import CALL_CENTER_ID, fuzz_examples
 from tests.contact_records.kinesis import ctr, record
 from tests.contact_records.test_use_case import FakeStore
 
-PROPERTIES = settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+PROPERTIES = settings(
+    max_examples=fuzz_examples(150), deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),

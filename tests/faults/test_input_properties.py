@@ -26,9 +26,9 @@ from hypothesis import strategies as st
 from connect_omni.errors import InputError
 from connect_omni.handlers import create_messaging_session, routing
 from tests.adapters.sf import add_token, scrt
-from tests.conftest import CHANNEL, INSTANCE_ARN, INSTANCE_URL, LambdaContext
+from tests.conftest import CHANNEL, INSTANCE_ARN, INSTANCE_URL, LambdaContext, fuzz_examples
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "1000"))
+EXAMPLES = fuzz_examples(1000)
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,

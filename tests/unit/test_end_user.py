@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from connect_omni.messaging import SessionRequest, choose_end_user, customer_address, e164
 from connect_omni.models.connect import ContactFlowEvent
-from tests.conftest import CHANNEL, load_event
+from tests.conftest import CHANNEL, fuzz_examples, load_event
 
 SMS = {"Type": "TELEPHONE_NUMBER", "Address": "+12065550100"}
 INITIAL = "6c3f3a1e-5b7d-4d6e-9a7f-1b2c3d4e5f60"
@@ -69,7 +69,7 @@ def test_e164(address, expected) -> None:
     assert e164(address) == expected
 
 
-@settings(max_examples=200, deadline=None, derandomize=True)
+@settings(max_examples=fuzz_examples(200), deadline=None, derandomize=True)
 @given(st.text(alphabet=st.sampled_from("+0123456789 ()-.x"), max_size=24))
 def test_e164_gives_only_e164_numbers(text: str) -> None:
     got = e164(text)
@@ -78,7 +78,7 @@ def test_e164_gives_only_e164_numbers(text: str) -> None:
         assert re.sub(r"[^0-9+]", "", text) == got
 
 
-@settings(max_examples=100, deadline=None, derandomize=True)
+@settings(max_examples=fuzz_examples(100), deadline=None, derandomize=True)
 @given(digits=st.from_regex(r"[1-9][0-9]{6,14}", fullmatch=True), pad=st.sampled_from(["", " ", "-", "(", ")."]))
 def test_any_e164_number_survives_punctuation(digits: str, pad: str) -> None:
     formatted = "+" + pad.join(digits)
