@@ -65,6 +65,7 @@ def test_a_cell_that_differs_exits_1_and_is_named(monkeypatch: pytest.MonkeyPatc
         duplicate_interactions=0,
         transcript_messages=0,
         history=0,
+        history_before_retry=0,
         transcripts_lost=0,
         transcripts_duplicated=0,
         non_project_exceptions=1,
