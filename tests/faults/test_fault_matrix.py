@@ -7,9 +7,11 @@ outcome must be the table's. Then the retry (the flow's loop, or Lambda's) runs 
 succeed, and what Salesforce recorded must hold: at most one PSR per conversation and routing type, at most one
 EntryInteraction per conversation, every transcript message stored exactly once.
 
-No wall-clock assertion beyond a coarse guard (the budget plus ``measure.GUARD_S``) where a real socket is waited
-on; waits between retries are recorded, not slept (``transport.SLEEP``, ``aws.SLEEP``), and a ``Retry-After`` cell
-asserts the wait asked for. ``FAULT_MATRIX_JSON=path`` writes the outcome and time of every cell.
+No wall-clock assertion: a hang or a trickle lasts past the budget, so the expected outcome (the handler's own
+error) shows that the handler gave up by itself, and the invocation's deadline is checked as computed (the Lambda
+context's remaining time minus the margin, ``measure.deadline_problem``), never as measured. Waits between retries
+are recorded, not slept (``transport.SLEEP``, ``aws.SLEEP``), and a ``Retry-After`` cell asserts the wait asked
+for. ``FAULT_MATRIX_JSON=path`` writes the outcome and time of every cell (the time is a record, not a check).
 """
 
 from __future__ import annotations
