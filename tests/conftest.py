@@ -1,4 +1,5 @@
-"""Shared fixtures: environment, keys, the Secrets Manager secret (moto), Lambda context, events."""
+"""Shared fixtures: environment, keys, the Secrets Manager secret (moto), Lambda context, events, and the local
+stand-ins (started once per module; never in a module that uses ``moto.mock_aws``, which would wipe their data)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,19 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+if TYPE_CHECKING:
+    import requests
+
+    from localdev.standins import Standins
 
 EVENTS = Path(__file__).parent / "events"
 
@@ -141,3 +148,30 @@ def context() -> LambdaContext:
 
 def new_uuid() -> str:
     return str(uuid.uuid4())
+
+
+@pytest.fixture(scope="module")
+def module_standins() -> Iterator[Standins]:
+    """The stand-ins (Salesforce emulator, moto, Connect stand-in on 127.0.0.1), started once per module."""
+    from localdev.standins import Standins
+
+    with Standins.start() as standins:
+        yield standins
+
+
+@pytest.fixture
+def standins(module_standins: Standins) -> Standins:
+    """The stand-ins with runtime state reset (configuration kept)."""
+    module_standins.reset()
+    return module_standins
+
+
+@pytest.fixture
+def http(standins: Standins) -> Iterator[requests.Session]:
+    """A requests session that trusts the emulator's CA."""
+    import requests
+
+    with requests.Session() as session:
+        session.verify = standins.salesforce.ca_file
+        session.trust_env = False  # an inherited REQUESTS_CA_BUNDLE would override session.verify
+        yield session

@@ -28,15 +28,6 @@ COLLECTIONS = "/services/data/v62.0/composite/sobjects"
 QUERY = "/services/data/v62.0/query"
 
 
-@pytest.fixture(scope="module")
-def module_standins() -> Iterator[Standins]:
-    standins = Standins.start()
-    try:
-        yield standins
-    finally:
-        standins.stop()
-
-
 @pytest.fixture
 def sf(module_standins: Standins) -> Iterator:
     """The emulator, reset, with the handlers' environment set (cold container per test)."""

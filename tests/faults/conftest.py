@@ -1,4 +1,5 @@
-"""Fixtures of the fault tests: one set of stand-ins per module, reset before each test.
+"""Fixtures of the fault tests; the stand-ins (``module_standins``, ``standins``, ``http``) are tests/conftest.py's:
+one set per module, reset before each test.
 
 Nothing here uses ``moto.mock_aws`` (it would wipe the stand-ins' moto data in this process).
 """
@@ -6,35 +7,11 @@ Nothing here uses ``moto.mock_aws`` (it would wipe the stand-ins' moto data in t
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-import requests
 
 from localdev.standins import Standins
-
-
-@pytest.fixture(scope="module")
-def module_standins() -> Iterator[Standins]:
-    standins = Standins.start()
-    try:
-        yield standins
-    finally:
-        standins.stop()
-
-
-@pytest.fixture
-def standins(module_standins: Standins) -> Standins:
-    module_standins.reset()
-    return module_standins
-
-
-@pytest.fixture
-def http(standins: Standins) -> Iterator[requests.Session]:
-    with requests.Session() as session:
-        session.verify = standins.salesforce.ca_file
-        session.trust_env = False
-        yield session
 
 
 @pytest.fixture

@@ -19,27 +19,15 @@ JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 @pytest.fixture(scope="session")
 def running_standins() -> Iterator[Standins]:
     """The stand-ins, started once per session."""
-    standins = Standins.start()
-    try:
+    with Standins.start() as standins:
         yield standins
-    finally:
-        standins.stop()
 
 
 @pytest.fixture
 def standins(running_standins: Standins) -> Standins:
-    """The stand-ins with runtime state reset (configuration kept)."""
+    """The stand-ins with runtime state reset (configuration kept); ``http`` is tests/conftest.py's."""
     running_standins.reset()
     return running_standins
-
-
-@pytest.fixture
-def http(standins: Standins) -> Iterator[requests.Session]:
-    """A requests session that trusts the emulator's CA."""
-    with requests.Session() as session:
-        session.verify = standins.salesforce.ca_file
-        session.trust_env = False  # an inherited REQUESTS_CA_BUNDLE would override session.verify
-        yield session
 
 
 def make_assertion(standins: Standins, **overrides: Any) -> str:

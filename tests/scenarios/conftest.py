@@ -17,16 +17,6 @@ from localdev.flows.runner import Contact, RunResult, run
 from localdev.standins import Standins
 
 
-@pytest.fixture(scope="module")
-def module_standins() -> Iterator[Standins]:
-    """The stand-ins, started once per module."""
-    standins = Standins.start()
-    try:
-        yield standins
-    finally:
-        standins.stop()
-
-
 @pytest.fixture
 def standins(module_standins: Standins) -> Iterator[Standins]:
     """The stand-ins with runtime state reset (emulator, Connect, transcript bucket) and the handlers'
