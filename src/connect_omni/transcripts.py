@@ -584,17 +584,20 @@ def ingest_contact(contact: ContactRef, budget: Budget, deps: Dependencies | Non
             ended_at=contact.ended_at.isoformat(),
         )
 
-    try:
-        attributes = get_contact_attributes(
-            deps.connect, instance_id_of(settings.connect_instance_arn), contact.initial_contact_id, budget
-        )
-    except ContactNotFoundError:
+    instance_id = instance_id_of(settings.connect_instance_arn)
+
+    def not_found() -> dict[str, Any]:
         return _skip(
             contact.contact_id,
             "ContactNotFound",
             "Connect does not know the initial contact",
             initial_contact_id=contact.initial_contact_id,
         )
+
+    try:
+        attributes = get_contact_attributes(deps.connect, instance_id, contact.initial_contact_id, budget)
+    except ContactNotFoundError:
+        return not_found()
     call_center = attributes.get("callCenterId", "").strip()
     if call_center != settings.call_center_id:
         return _skip(
@@ -608,16 +611,9 @@ def ingest_contact(contact: ContactRef, budget: Budget, deps: Dependencies | Non
     channel = CustomerChannel(None, None)
     if settings.end_user_from_customer_address and not attributes.get("clientId", "").strip():
         try:
-            channel = describe_customer_channel(
-                deps.connect, instance_id_of(settings.connect_instance_arn), contact.initial_contact_id, budget
-            )
+            channel = describe_customer_channel(deps.connect, instance_id, contact.initial_contact_id, budget)
         except ContactNotFoundError:
-            return _skip(
-                contact.contact_id,
-                "ContactNotFound",
-                "Connect does not know the initial contact",
-                initial_contact_id=contact.initial_contact_id,
-            )
+            return not_found()
     try:
         request = SessionRequest.from_values(
             attributes.get("channelAddressIdentifier"),
