@@ -28,7 +28,7 @@ from werkzeug.wrappers import Request, Response
 
 from localdev._serving import serve_in_thread, stop_serving
 from localdev.salesforce_emulator.emulator import drop_connection, fault_response, trickled
-from localdev.salesforce_emulator.state import Fault, FaultInjector
+from localdev.salesforce_emulator.state import Fault, FaultControls, FaultInjector
 
 logger = logging.getLogger(__name__)
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding", "host"}
@@ -53,11 +53,12 @@ class ProxiedRequest:
     time: float = 0.0
 
 
-class FaultProxy:
+class FaultProxy(FaultControls):
     """Forwards to ``upstream`` (``http://127.0.0.1:<port>``) and injects faults (see the module docstring).
 
-    The control methods take the same arguments as the Salesforce emulator's (:meth:`fail_next`,
-    :meth:`drop_next`, :meth:`delay`, :meth:`trickle`, :meth:`late_commit`, :meth:`clear_faults`).
+    The control methods take the same arguments as the Salesforce emulator's: :meth:`fail_next`,
+    :meth:`drop_next`, :meth:`delay` and :meth:`clear_faults` are the emulator's own (:class:`FaultControls`),
+    :meth:`trickle` and :meth:`late_commit` forward first.
     """
 
     def __init__(self, upstream: str, *, port: int = 0) -> None:
@@ -99,39 +100,6 @@ class FaultProxy:
 
     # ------------------------------------------------------------------ faults (the emulator's vocabulary)
 
-    def fail_next(
-        self,
-        path: str,
-        status: int,
-        times: int | None = 1,
-        body: Any = None,
-        headers: dict[str, str] | None = None,
-        *,
-        method: str | None = None,
-        content_type: str = "text/plain",
-    ) -> None:
-        """Answer the next ``times`` requests under ``path`` with ``status``/``body`` without forwarding them."""
-        self._faults.add(
-            Fault(
-                "fail",
-                path,
-                times,
-                status=status,
-                body=body,
-                headers=dict(headers or {}),
-                method=method,
-                content_type=content_type,
-            )
-        )
-
-    def drop_next(self, path: str, times: int | None = 1, *, method: str | None = None) -> None:
-        """Close the connection of the next ``times`` requests without forwarding them."""
-        self._faults.add(Fault("drop", path, times, method=method))
-
-    def delay(self, path: str, seconds: float, times: int | None = None) -> None:
-        """Wait ``seconds`` before forwarding (then answer normally)."""
-        self._faults.add(Fault("delay", path, times, seconds=seconds))
-
     def trickle(self, path: str, bytes_per_s: float = 8.0, times: int | None = 1, **kwargs: Any) -> None:
         """Forward, then send the upstream's answer ``bytes_per_s`` at a time."""
         self._faults.add(Fault("trickle", path, times, bytes_per_s=bytes_per_s, **kwargs))
@@ -140,10 +108,6 @@ class FaultProxy:
         """Forward (the upstream does the work), then drop / hold / fail the answer (as the emulator's)."""
         kwargs.setdefault("method", None)
         self._faults.add(Fault("commit", path, times, then=then, **kwargs))  # type: ignore[arg-type]
-
-    def clear_faults(self) -> None:
-        """Remove every fault."""
-        self._faults.clear()
 
     @property
     def requests(self) -> list[ProxiedRequest]:

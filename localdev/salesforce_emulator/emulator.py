@@ -80,6 +80,7 @@ from .state import (
     Channel,
     Conversation,
     Fault,
+    FaultControls,
     FaultInjector,
     MessagingSession,
     PendingServiceRouting,
@@ -185,7 +186,7 @@ class _QuietHandler(KeepAliveRequestHandler):
         logger.debug("%s %s %s", getattr(self, "command", "-"), path, code)
 
 
-class SalesforceEmulator:
+class SalesforceEmulator(FaultControls):
     """One emulated Salesforce org served over HTTPS on 127.0.0.1.
 
     Use :meth:`start` (or the context manager) to run it in a background thread::
@@ -639,51 +640,6 @@ class SalesforceEmulator:
 
     # ------------------------------------------------------------------ faults and tokens
 
-    def fail_next(
-        self,
-        path: str,
-        status: int,
-        times: int | None = 1,
-        body: Any = None,
-        headers: dict[str, str] | None = None,
-        *,
-        method: str | None = None,
-        content_type: str = "text/plain",
-    ) -> None:
-        """Answer the next ``times`` requests under ``path`` with ``status`` instead of handling them.
-
-        Parameters
-        ----------
-        path : str
-            Path prefix, e.g. ``/api/v1/route`` or ``/services/oauth2/token``.
-        status : int
-            HTTP status, e.g. 503, 500, 429.
-        times : int or None, optional
-            Number of requests (default 1); None for every request until :meth:`clear_faults`.
-        body : dict, list, str or bytes, optional
-            Response body; JSON-encoded when a dict or list. Default
-            ``{"code": 500, "message": "An internal server error occurred. ..."}``-style
-            (``code`` = ``status``).
-        headers : dict, optional
-            Extra response headers, e.g. ``{"Retry-After": "1"}``.
-        method : str, optional
-            Only requests with this method (``POST``, ``DELETE``...); any by default.
-        content_type : str, optional
-            Media type of a str/bytes ``body``, e.g. ``text/html`` for a gateway's error page.
-        """
-        self._faults.add(
-            Fault(
-                "fail",
-                path,
-                times,
-                status=status,
-                body=body,
-                headers=dict(headers or {}),
-                method=method,
-                content_type=content_type,
-            )
-        )
-
     def fail_records(
         self,
         sobject: str,
@@ -725,26 +681,6 @@ class SalesforceEmulator:
     def records(self, sobject: str) -> list[dict[str, Any]]:
         """Copies of the stored records of a declared sObject (``Id``, system dates and every field set)."""
         return self._sobjects.all(sobject)
-
-    def delay(self, path: str, seconds: float, times: int | None = None) -> None:
-        """Delay responses under ``path`` by ``seconds`` (then answer normally).
-
-        Parameters
-        ----------
-        path : str
-            Path prefix.
-        seconds : float
-            Delay in seconds; a large value (e.g. 3600) emulates a hung server. :meth:`stop` wakes delayed
-            requests, which are then dropped.
-        times : int or None, optional
-            Number of requests; None (default) = every request until :meth:`clear_faults`.
-        """
-        self._faults.add(Fault("delay", path, times, seconds=seconds))
-
-    def drop_next(self, path: str, times: int | None = 1, *, method: str | None = None) -> None:
-        """Close the connection without any response for the next ``times`` requests under ``path`` (the request
-        is not handled: nothing is recorded in the org)."""
-        self._faults.add(Fault("drop", path, times, method=method))
 
     def trickle(
         self,
@@ -845,10 +781,6 @@ class SalesforceEmulator:
                     by_type = counts.setdefault(psr.conversation_identifier, {})
                     by_type[psr.routing_type] = by_type.get(psr.routing_type, 0) + 1
         return counts
-
-    def clear_faults(self) -> None:
-        """Remove all injected faults."""
-        self._faults.clear()
 
     @property
     def faults(self) -> list[Fault]:

@@ -312,3 +312,81 @@ class FaultInjector:
         """Return copies of the pending faults."""
         with self._lock:
             return [Fault(**vars(fault)) for fault in self._faults]
+
+
+class FaultControls:
+    """The fault-injecting control methods that the Salesforce emulator and the AWS-side fault proxy share
+    (``localdev.fault_proxy``); the class using it keeps its faults in ``self._faults`` (a
+    :class:`FaultInjector`)."""
+
+    _faults: FaultInjector
+
+    def fail_next(
+        self,
+        path: str,
+        status: int,
+        times: int | None = 1,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        *,
+        method: str | None = None,
+        content_type: str = "text/plain",
+    ) -> None:
+        """Answer the next ``times`` requests under ``path`` with ``status`` instead of handling (the proxy:
+        forwarding) them.
+
+        Parameters
+        ----------
+        path : str
+            Path prefix, e.g. ``/api/v1/route`` or ``/services/oauth2/token``.
+        status : int
+            HTTP status, e.g. 503, 500, 429.
+        times : int or None, optional
+            Number of requests (default 1); None for every request until :meth:`clear_faults`.
+        body : dict, list, str or bytes, optional
+            Response body; JSON-encoded when a dict or list. Default
+            ``{"code": 500, "message": "An internal server error occurred. ..."}``-style
+            (``code`` = ``status``).
+        headers : dict, optional
+            Extra response headers, e.g. ``{"Retry-After": "1"}``.
+        method : str, optional
+            Only requests with this method (``POST``, ``DELETE``...); any by default.
+        content_type : str, optional
+            Media type of a str/bytes ``body``, e.g. ``text/html`` for a gateway's error page.
+        """
+        self._faults.add(
+            Fault(
+                "fail",
+                path,
+                times,
+                status=status,
+                body=body,
+                headers=dict(headers or {}),
+                method=method,
+                content_type=content_type,
+            )
+        )
+
+    def delay(self, path: str, seconds: float, times: int | None = None) -> None:
+        """Delay responses under ``path`` by ``seconds`` (then answer normally; the proxy forwards).
+
+        Parameters
+        ----------
+        path : str
+            Path prefix.
+        seconds : float
+            Delay in seconds; a large value (e.g. 3600) emulates a hung server. :meth:`stop` wakes delayed
+            requests, which are then dropped.
+        times : int or None, optional
+            Number of requests; None (default) = every request until :meth:`clear_faults`.
+        """
+        self._faults.add(Fault("delay", path, times, seconds=seconds))
+
+    def drop_next(self, path: str, times: int | None = 1, *, method: str | None = None) -> None:
+        """Close the connection without any response for the next ``times`` requests under ``path`` (the request
+        is not handled, nor forwarded by the proxy: nothing is recorded in the org or the upstream)."""
+        self._faults.add(Fault("drop", path, times, method=method))
+
+    def clear_faults(self) -> None:
+        """Remove all injected faults."""
+        self._faults.clear()
