@@ -44,7 +44,7 @@ def _said(err: SalesforceError) -> str:
     return f"{text}: {err.detail}" if err.detail else text
 
 
-def grant_advice(err: SalesforceError, *, auth_url: str, user_name: str) -> Advice:
+def grant_advice(err: SalesforceError, *, auth_url: str, user_name: str, audience: str | None = None) -> Advice:
     """Advice for a refused or failed JWT bearer grant.
 
     Parameters
@@ -52,7 +52,10 @@ def grant_advice(err: SalesforceError, *, auth_url: str, user_name: str) -> Advi
     err : SalesforceError
         From :meth:`connect_omni.salesforce.auth.TokenProvider.get`.
     auth_url : str
-        ``SALESFORCE_AUTH_URL`` (token endpoint host and JWT ``aud``).
+        ``SALESFORCE_AUTH_URL`` (the token endpoint's host).
+    audience : str, optional
+        The JWT ``aud`` that was sent (:attr:`connect_omni.settings.Settings.jwt_audience`); ``auth_url`` when
+        omitted.
     user_name : str
         ``API_ACCESS_USER_NAME`` of the secret (named in the advice; it is not a secret).
     """
@@ -74,18 +77,23 @@ def grant_advice(err: SalesforceError, *, auth_url: str, user_name: str) -> Advi
             "or edited connected app takes up to 10 minutes to be usable.",
         )
     if "audience" in text:
-        if auth_url.rstrip("/") in (LOGIN_URL, SANDBOX_LOGIN_URL):
-            other = SANDBOX_LOGIN_URL if auth_url.rstrip("/") == LOGIN_URL else LOGIN_URL
-            change = f"Set the stack parameter SalesforceAuthUrl to {other} if that is this org's kind."
+        sent = (audience or auth_url).rstrip("/")
+        if sent in (LOGIN_URL, SANDBOX_LOGIN_URL):
+            other = SANDBOX_LOGIN_URL if sent == LOGIN_URL else LOGIN_URL
+            change = (
+                f"If this org is the other kind, set the stack parameter SalesforceAuthUrl to {other} (or the org's "
+                f"My Domain), or SalesforceJwtAudience to {other}."
+            )
         else:
             change = (
-                f"Set the stack parameter SalesforceAuthUrl to {LOGIN_URL} or {SANDBOX_LOGIN_URL}: Salesforce "
-                "accepts only those as the audience of this flow, not a My Domain URL."
+                f"Set the stack parameter SalesforceJwtAudience to {LOGIN_URL} or {SANDBOX_LOGIN_URL}, or "
+                f"SalesforceAuthUrl to one of those or to the org's My Domain URL: the audience is derived from it."
             )
         return Advice(
             said,
-            f"The JWT audience is SALESFORCE_AUTH_URL ({auth_url}) and this org expects another one: production and "
-            f"Developer Edition orgs use {LOGIN_URL}, sandboxes {SANDBOX_LOGIN_URL}. {change}",
+            f"The JWT audience sent was {sent} and this org expects another one: production and Developer Edition "
+            f"orgs use {LOGIN_URL}, sandboxes {SANDBOX_LOGIN_URL}, also when the token endpoint is the org's My "
+            f"Domain. {change}",
         )
     if "approved" in text or code == "invalid_app_access":
         return Advice(

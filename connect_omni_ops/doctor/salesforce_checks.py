@@ -170,7 +170,9 @@ def check_token_grant(ctx: Context) -> str:
     try:
         token = ctx.tokens.get(ctx.budget())
     except SalesforceError as exc:
-        advice = grant_advice(exc, auth_url=s.salesforce_auth_url, user_name=credentials.user_name)
+        advice = grant_advice(
+            exc, auth_url=s.salesforce_auth_url, user_name=credentials.user_name, audience=s.jwt_audience
+        )
         raise Fail(advice.detail, advice.hint) from None
     except BudgetExhaustedError:
         raise Fail(

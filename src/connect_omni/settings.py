@@ -36,8 +36,9 @@ class Settings(BaseModel):
     SALESFORCE_SCRT_URL:
         Interaction Service base URL, ``https://<MyDomain>.my.salesforce-scrt.com``.
     SALESFORCE_AUTH_URL:
-        OAuth authorization server; token endpoint ``{SALESFORCE_AUTH_URL}/services/oauth2/token`` and JWT
-        ``aud``.
+        OAuth authorization server: the token endpoint is ``{SALESFORCE_AUTH_URL}/services/oauth2/token``
+        (the login URL or the org's My Domain URL); the JWT ``aud`` follows from it
+        (:func:`jwt_audience`) unless ``SALESFORCE_JWT_AUDIENCE`` is set.
     SALESFORCE_AUTHORIZATION_CONTEXT:
         ConversationChannelDefinition developer name (the ``AuthorizationContext`` header).
     SALESFORCE_SECRET_ID:
@@ -80,6 +81,11 @@ class Settings(BaseModel):
     http_connect_timeout_seconds: float = Field(2.0, gt=0, le=8, description="TCP+TLS connect cap per try")
     budget_margin_ms: int = Field(600, ge=0, le=5000, description="kept back from the invocation's remaining time (ms)")
     salesforce_max_attempts: int = Field(3, ge=1, le=10, description="tries per call on 429/5xx/connection")
+    salesforce_jwt_audience: str | None = Field(
+        None,
+        description="the JWT bearer assertion's aud when the one derived from SALESFORCE_AUTH_URL does not fit "
+        "(e.g. an Experience Cloud site, or a login URL of another Salesforce cloud)",
+    )
     state_table_name: str | None = Field(
         None,
         description="the stack's DynamoDB state table: the routing ledger (exactly one PSR), the /interactions "
@@ -121,9 +127,42 @@ class Settings(BaseModel):
         return self.salesforce_org_id[:15]
 
     @property
+    def jwt_audience(self) -> str:
+        """The JWT ``aud``: ``SALESFORCE_JWT_AUDIENCE`` when set, else :func:`jwt_audience` of
+        ``SALESFORCE_AUTH_URL``."""
+        return (self.salesforce_jwt_audience or "").strip().rstrip("/") or jwt_audience(self.salesforce_auth_url)
+
+    @property
     def token_url(self) -> str:
         """``{SALESFORCE_AUTH_URL}/services/oauth2/token``."""
         return f"{self.salesforce_auth_url}/services/oauth2/token"
+
+
+_SANDBOX_MY_DOMAIN = re.compile(r"^[a-z0-9-]+--[a-z0-9]+\.(sandbox\.)?my\.salesforce\.com$")
+
+
+def jwt_audience(auth_url: str) -> str:
+    """The ``aud`` a JWT bearer assertion must carry for a token endpoint at ``auth_url`` (str, https URL).
+
+    Salesforce expects the authorization server's login URL, not the host the assertion is posted to:
+    ``https://login.salesforce.com`` for production orgs and ``https://test.salesforce.com`` for sandboxes, also
+    when the token endpoint is the org's My Domain (help.salesforce.com/s/articleView?id=
+    xcloud.remoteaccess_oauth_jwt_flow.htm, "aud"). So:
+
+    - ``test.salesforce.com`` and sandbox My Domains (``<domain>--<sandbox>.sandbox.my.salesforce.com``, and the
+      older ``<domain>--<sandbox>.my.salesforce.com``) → ``https://test.salesforce.com``;
+    - ``login.salesforce.com`` and production My Domains (``<domain>.my.salesforce.com``) →
+      ``https://login.salesforce.com``;
+    - anything else (an Experience Cloud site, another Salesforce cloud, a local emulator) → ``auth_url`` itself;
+      ``SALESFORCE_JWT_AUDIENCE`` overrides it where that is not what the org expects.
+    """
+    url = auth_url.rstrip("/")
+    host = url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0].lower()
+    if host == "test.salesforce.com" or _SANDBOX_MY_DOMAIN.match(host):
+        return "https://test.salesforce.com"
+    if host == "login.salesforce.com" or host.endswith(".my.salesforce.com"):
+        return "https://login.salesforce.com"
+    return url
 
 
 def load_settings(values: Mapping[str, str] | None = None) -> Settings:
