@@ -65,6 +65,27 @@ def _serve(app: Any, name: str) -> tuple[BaseWSGIServer, threading.Thread]:
     return server, serve_in_thread(server, name)
 
 
+class _AtomicDynamoDB:
+    """WSGI middleware: one DynamoDB request at a time.
+
+    DynamoDB carries out each item write, its condition included, atomically
+    (docs.aws.amazon.com/amazondynamodb/latest/developerguide/WorkingWithItems.html#WorkingWithItems.ConditionalUpdate);
+    moto checks the condition and writes in two steps, so two concurrent conditional writes to one item can both
+    succeed. Serialising DynamoDB requests gives the stand-in DynamoDB's semantics (the state table's ledger and
+    the shared token's single flight rely on them). Other services are not serialised.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if not str(environ.get("HTTP_X_AMZ_TARGET", "")).startswith("DynamoDB_"):
+            return self.app(environ, start_response)
+        with self.lock:
+            return list(self.app(environ, start_response))
+
+
 class MotoStandin:
     """moto's server on 127.0.0.1 (any free port) in a background thread, for every service moto knows.
 
@@ -106,7 +127,7 @@ class MotoStandin:
                 def log(self, type: str, message: str, *args: Any) -> None:
                     logger.debug("moto %s", message % args)
 
-            app = DomainDispatcherApplication(create_backend_app)
+            app = _AtomicDynamoDB(DomainDispatcherApplication(create_backend_app))
             self._server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietMotoHandler)
             self._thread = serve_in_thread(self._server, "moto")
             self.endpoint_url = f"http://127.0.0.1:{self._server.socket.getsockname()[1]}"

@@ -1,7 +1,8 @@
 """Per-container singletons, made on first use and kept across warm invocations.
 
-Everything a handler reuses lives here: settings, the HTTP session (keep-alive), the Salesforce token, the
-Interaction Service client, the ``CallCenterRoutingMap`` cache, the contact record adapter and AWS clients.
+Everything a handler reuses lives here: settings, the HTTP session (keep-alive), the Salesforce token (shared
+by the fleet through the state table, :mod:`connect_omni.aws.token_store`), the Interaction Service client,
+the ``CallCenterRoutingMap`` cache, the contact record adapter and AWS clients.
 :func:`reset` drops them all; tests, the flow runner and the demo call it after changing the environment.
 
 Nothing here is made, and nothing heavy imported, before an invocation needs it: AWS clients are botocore
@@ -30,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from connect_omni.aws import READ_TIMEOUT_S, UnreadableAnswerError, call
 from connect_omni.aws.state_table import StateTable
+from connect_omni.aws.token_store import TokenStore, token_key
 from connect_omni.budget import Budget
 from connect_omni.http_pool import mount_shared_tls
 from connect_omni.observability import count, trace_aws_calls
@@ -65,6 +67,7 @@ def salesforce_adapters(
     load_credentials: Callable[[Budget], SalesforceCredentials],
     *,
     routing_map_ttl_s: float | None = None,
+    token_store: TokenStore | None = None,
 ) -> SalesforceAdapters:
     """Build the Salesforce adapters for ``s`` exactly as the functions use them.
 
@@ -77,6 +80,8 @@ def salesforce_adapters(
         granted.
     routing_map_ttl_s : float, optional
         ``CallCenterRoutingMap`` cache lifetime (s); ``ROUTING_MAP_CACHE_TTL_SECONDS`` when omitted.
+    token_store : TokenStore, optional
+        The fleet's shared token (:mod:`connect_omni.aws.token_store`); None: this process grants its own.
     """
     transport = Transport(
         mount_shared_tls(new_session(), pool_maxsize=s.history_concurrency),
@@ -85,9 +90,10 @@ def salesforce_adapters(
     )
     tokens = TokenProvider(
         token_url=s.token_url,
-        audience=s.salesforce_auth_url,
+        audience=s.jwt_audience,
         load_credentials=load_credentials,
         transport=transport,
+        store=token_store,
     )
     interaction = InteractionServiceClient(
         base_url=s.salesforce_scrt_url,
@@ -135,7 +141,17 @@ def _load_credentials(budget: Budget) -> SalesforceCredentials:
 
 @functools.cache
 def _salesforce() -> SalesforceAdapters:
-    return salesforce_adapters(settings(), _load_credentials)
+    return salesforce_adapters(settings(), _load_credentials, token_store=token_store())
+
+
+def token_store() -> TokenStore | None:
+    """The fleet's shared Salesforce token in the state table (``STATE_TABLE_NAME``), or None when unset."""
+    s = settings()
+    name = (s.state_table_name or "").strip()
+    if not name:
+        return None
+    key = token_key(s.org_id_15, s.salesforce_auth_url, s.salesforce_secret_id)
+    return TokenStore(aws_client("dynamodb"), name, key)
 
 
 def tokens() -> TokenProvider:

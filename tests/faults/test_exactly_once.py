@@ -134,7 +134,7 @@ def test_interaction_late_commit_across_the_flows_retry(interactions_mode):
     contact = new_contact()
     env.salesforce.late_commit("/api/v1/interactions", then="hang", seconds=30)
     with pytest.raises(SalesforceUnavailableError):
-        create_session(env, contact, budget_ms=1500)
+        create_session(env, contact, budget_ms=3000)
     container.reset()
     answer = create_session(env, contact)
     assert interactions(env) == 1

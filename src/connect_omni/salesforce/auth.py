@@ -1,4 +1,4 @@
-"""OAuth 2.0 JWT bearer grant, and the token reused across warm invocations.
+"""OAuth 2.0 JWT bearer grant, and the token reused across warm invocations and shared by the fleet.
 
 Salesforce's JWT bearer flow: an RS256 assertion with ``iss`` = connected app consumer key, ``sub`` = user
 name, ``aud`` = the authorization server, short ``exp``, posted to ``/services/oauth2/token``; the answer
@@ -21,6 +21,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from connect_omni.aws import AwsCallError
+from connect_omni.aws.token_store import GRANT_RESERVE_S, POLL_S, Lease, StoredToken, TokenStore
 from connect_omni.budget import Budget
 from connect_omni.errors import ConfigurationError, SalesforceAuthError
 from connect_omni.observability import count, logger
@@ -94,33 +96,45 @@ class AccessToken:
     """A granted token: ``access_token`` (secret, never logged) and ``instance_url`` for REST calls.
 
     ``identity_url`` is the answer's ``id``, ``https://<login host>/id/<org id>/<user id>`` (18-character ids),
-    or ``""`` when Salesforce sent none.
+    or ``""`` when Salesforce sent none. ``generation`` is the shared token store's generation of this token
+    (:mod:`connect_omni.aws.token_store`), 0 for a token only this container holds.
     """
 
     access_token: str
     instance_url: str
     granted_at: float  # time.monotonic() s
     identity_url: str = ""
+    generation: int = 0
 
     def __repr__(self) -> str:
         return f"AccessToken(instance_url={self.instance_url!r}, access_token=<redacted>)"
 
 
 class TokenProvider:
-    """Grants a token once and hands it out until it is refused.
+    """Hands out the container's token; obtains one from the fleet's shared store or by a grant.
 
     Parameters
     ----------
     token_url:
         ``{SALESFORCE_AUTH_URL}/services/oauth2/token``.
     audience:
-        The JWT ``aud``: ``SALESFORCE_AUTH_URL``.
+        The JWT ``aud`` (:attr:`connect_omni.settings.Settings.jwt_audience`).
     load_credentials:
         ``load_credentials(budget)`` returns the :class:`SalesforceCredentials`; called only when a grant is
-        needed (cold start, or after Salesforce refused the token), so the warm path makes no Secrets Manager
-        call.
+        needed, so the warm path and a shared-token hit make no Secrets Manager call.
     transport:
         The container's :class:`Transport`.
+    store:
+        The fleet's shared token (:class:`connect_omni.aws.token_store.TokenStore`), or None: every container
+        grants its own token, as without ``STATE_TABLE_NAME``.
+    sleep:
+        The wait between two reads of the store while another container grants (s); injected for tests.
+
+    A token is kept in memory until Salesforce refuses it (:meth:`invalidate`). Then, or when there is none
+    (a cold start), the store is read: a token there that is not the refused one is used; otherwise one
+    container of the fleet grants and publishes (single flight) while the others wait for it, never so long
+    that their own chat could no longer be served. A store that cannot be used is logged and counted
+    (``TokenStoreUnavailable``) and the container grants for itself.
     """
 
     def __init__(
@@ -130,16 +144,21 @@ class TokenProvider:
         audience: str,
         load_credentials: Callable[[Budget], SalesforceCredentials],
         transport: Transport,
+        store: TokenStore | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.token_url = token_url
         self.audience = audience
         self._load_credentials = load_credentials
         self._transport = transport
+        self._store = store
+        self._sleep = sleep
         self._token: AccessToken | None = None
+        self._refused: str | None = None  # the access token Salesforce refused last (never logged)
         self._lock = threading.Lock()
 
     def get(self, budget: Budget) -> AccessToken:
-        """The cached token, granting one first if there is none.
+        """The token in memory, else one from the shared store, else a new grant.
 
         Raises
         ------
@@ -152,17 +171,71 @@ class TokenProvider:
         """
         with self._lock:
             if self._token is None:
-                self._token = self._grant(budget)
+                self._token = self._obtain(budget)
             return self._token
 
     def invalidate(self, token: AccessToken) -> None:
-        """Forget ``token`` (Salesforce refused it); the next :meth:`get` grants a new one."""
+        """Forget ``token`` (Salesforce refused it); the next :meth:`get` replaces it (once for the fleet)."""
         with self._lock:
             if self._token is token:
                 self._token = None
+                self._refused = token.access_token
 
-    def _grant(self, budget: Budget) -> AccessToken:
-        import jwt  # PyJWT, and cryptography through it, load only when a grant is made (cold start)
+    def _obtain(self, budget: Budget) -> AccessToken:
+        refused, self._refused = self._refused, None
+        if self._store is None:
+            return self._grant(budget)
+        try:
+            found = self._from_store(self._store, budget, refused)
+        except AwsCallError as exc:
+            count("TokenStoreUnavailable")
+            logger.warning(
+                "Shared token store unavailable; granting for this container", extra={"error": str(exc)}
+            )
+            return self._grant(budget)
+        if isinstance(found, AccessToken):
+            return found
+        token = self._grant(budget, generation=found.generation if found else 0)
+        if found is not None:
+            self._publish(self._store, found, token, budget)
+        return token
+
+    def _from_store(self, store: TokenStore, budget: Budget, refused: str | None) -> AccessToken | Lease | None:
+        """A usable shared token; or the lease to grant for the fleet; or None: grant for this container only
+        (another container's grant did not come in time)."""
+        waited = False
+        while True:
+            seen = store.read(budget)
+            count("TokenStoreReads")
+            if seen.token is not None and seen.token.access_token != refused:
+                logger.info("Salesforce token from the shared store", extra={"generation": seen.generation})
+                t = seen.token
+                return AccessToken(t.access_token, t.instance_url, time.monotonic(), t.identity_url, t.generation)
+            if not seen.lease_until:
+                lease = store.take_lease(seen.generation, budget)
+                if lease is not None:
+                    return lease
+            if budget.remaining() - GRANT_RESERVE_S < POLL_S:
+                logger.warning("The fleet's token grant is late; granting for this container")
+                return None
+            if seen.lease_until:  # another container is granting: wait for its token
+                if not waited:
+                    count("TokenGrantWaits")
+                    waited = True
+                self._sleep(POLL_S)
+            # else another container took the lease or published first: read again at once
+
+    def _publish(self, store: TokenStore, lease: Lease, token: AccessToken, budget: Budget) -> None:
+        shared = StoredToken(token.access_token, token.instance_url, token.identity_url, lease.generation, time.time())
+        try:
+            if store.publish(lease, shared, budget):
+                logger.info("Salesforce token shared with the fleet", extra={"generation": lease.generation})
+        except AwsCallError as exc:  # the token is good; the fleet will grant again once
+            count("TokenStoreUnavailable")
+            logger.warning("Could not share the new token", extra={"error": str(exc)})
+
+    def _grant(self, budget: Budget, *, generation: int = 0) -> AccessToken:
+        import jwt  # PyJWT, and cryptography through it, load only when a grant is made
 
         credentials = self._load_credentials(budget)
         now = int(time.time())
@@ -197,4 +270,4 @@ class TokenProvider:
             raise SalesforceAuthError(operation, status=200, detail="the answer has no access_token or instance_url")
         count("TokenGrants")
         logger.info("Salesforce token granted", extra={"instance_url": body["instance_url"]})
-        return AccessToken(token, instance_url.rstrip("/"), time.monotonic(), str(body.get("id") or ""))
+        return AccessToken(token, instance_url.rstrip("/"), time.monotonic(), str(body.get("id") or ""), generation)
