@@ -151,7 +151,7 @@ def token_store() -> TokenStore | None:
     if not name:
         return None
     key = token_key(s.org_id_15, s.salesforce_auth_url, s.salesforce_secret_id)
-    return TokenStore(aws_client("dynamodb"), name, key)
+    return TokenStore(aws_client("dynamodb"), name, key, call_timeout_s=s.token_store_timeout_ms / 1000)
 
 
 def tokens() -> TokenProvider:

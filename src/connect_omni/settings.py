@@ -92,6 +92,14 @@ class Settings(BaseModel):
         "claim and the shared Salesforce token; unset: per-container behaviour",
     )
 
+    token_store_timeout_ms: int = Field(
+        1000,
+        ge=50,
+        le=30_000,
+        description="bound of each call to the shared token store (ms; the invocation's budget bounds it too); "
+        "past it the container grants for itself",
+    )
+
     chat_transcripts_bucket: str | None = None
     chat_transcripts_prefix: str | None = None
     history_batch_size: int = Field(5, ge=1, le=25, description="entries per /conversationHistory request")

@@ -22,9 +22,9 @@ state table:
 - **A refused token is replaced once for the fleet.** A container whose token was refused reads the item: a
   different token there (another container replaced it already) is used as it is; the same token means it
   takes the lease for the generation it saw, so of all the containers refused at once one grants.
-- **Never in the way.** Every store call is bounded by :data:`STORE_CALL_S` as well as by the invocation's
-  budget; when the table cannot be reached, refuses access or answers with something unreadable, the container
-  grants for itself and serves the chat (counted as ``TokenStoreUnavailable``).
+- **Never in the way.** Every store call is bounded by ``TOKEN_STORE_TIMEOUT_MS`` (default 1 s) as well as by the
+  invocation's budget; when the table cannot be reached, refuses access or answers with something unreadable,
+  the container grants for itself and serves the chat (counted as ``TokenStoreUnavailable``).
 
 The token is encrypted at rest (the table's server-side encryption with KMS), and the table's resource policy
 lets only the stack's functions read or write items (``template.yaml``, ``StateTable``). It is never logged;
@@ -50,8 +50,8 @@ from connect_omni.budget import Budget
 TOKEN_MAX_AGE_S = 12 * 3600
 #: How long a container may hold the grant lease (s): the grant's one round trip, with room for a slow login.
 GRANT_LEASE_S = 3.0
-#: Each store call is bounded by this (s), whatever the budget: DynamoDB answers in single-digit ms, and a store
-#: that does not must not cost the chat its budget.
+#: Default bound of each store call (s), whatever the budget (``TOKEN_STORE_TIMEOUT_MS``): DynamoDB answers in
+#: single-digit ms, and a store that does not must not cost the chat its budget.
 STORE_CALL_S = 1.0
 #: Interval between two reads while another container grants (s).
 POLL_S = 0.1
@@ -122,19 +122,34 @@ class TokenStore:
         ``STATE_TABLE_NAME``.
     key:
         :func:`token_key` of this configuration.
+    call_timeout_s:
+        Bound of each call (s), retries included (``TOKEN_STORE_TIMEOUT_MS`` / 1000).
     clock:
         Epoch seconds (``time.time``); injected for tests.
 
     Every method raises :class:`~connect_omni.aws.AwsCallError` (the table could not be used: unreachable,
-    access denied, throttled, no answer within :data:`STORE_CALL_S`) or
+    access denied, throttled, no answer within ``call_timeout_s``) or
     :class:`~connect_omni.errors.BudgetExhaustedError`; the caller then grants for itself.
     """
 
-    def __init__(self, client: Any, table_name: str, key: str, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        client: Any,
+        table_name: str,
+        key: str,
+        *,
+        call_timeout_s: float = STORE_CALL_S,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.client = client
         self.table_name = table_name
         self.key = key
+        self.call_timeout_s = call_timeout_s
         self._clock = clock
+
+    def _bounded(self, budget: Budget) -> Budget:
+        """``budget``, or ``call_timeout_s`` from now if that comes first."""
+        return Budget(min(budget.deadline, time.monotonic() + self.call_timeout_s))
 
     def read(self, budget: Budget) -> Seen:
         """Read the item (one strongly consistent ``GetItem``)."""
@@ -143,7 +158,7 @@ class TokenStore:
             answer = self.client.get_item(TableName=self.table_name, Key={"pk": _s(self.key)}, ConsistentRead=True)
             return answer.get("Item") or {}
 
-        item = call("dynamodb:GetItem", get, _bounded(budget))
+        item = call("dynamodb:GetItem", get, self._bounded(budget))
         now = self._clock()
         generation = _int(item, "generation")
         lease_until = _float(item, "lease_until")
@@ -194,7 +209,7 @@ class TokenStore:
                 raise
             return True
 
-        taken = call("dynamodb:UpdateItem", update, _bounded(budget))
+        taken = call("dynamodb:UpdateItem", update, self._bounded(budget))
         return Lease(owner, seen_generation + 1) if taken else None
 
     def publish(self, lease: Lease, token: StoredToken, budget: Budget) -> bool:
@@ -228,12 +243,7 @@ class TokenStore:
                 raise
             return True
 
-        return call("dynamodb:UpdateItem", update, _bounded(budget))
-
-
-def _bounded(budget: Budget) -> Budget:
-    """``budget``, or :data:`STORE_CALL_S` from now if that comes first."""
-    return Budget(min(budget.deadline, time.monotonic() + STORE_CALL_S))
+        return call("dynamodb:UpdateItem", update, self._bounded(budget))
 
 
 def _float(item: dict[str, Any], name: str) -> float:
