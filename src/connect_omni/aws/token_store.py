@@ -182,60 +182,52 @@ class TokenStore:
         A retry of this call after an unknown outcome recognises the lease as its own (``lease_owner``)."""
         now = self._clock()
         owner = str(uuid.uuid4())
-
-        def update() -> bool:
-            try:
-                self.client.update_item(
-                    TableName=self.table_name,
-                    Key={"pk": _s(self.key)},
-                    UpdateExpression=(
-                        "SET lease_owner = :o, lease_until = :u, expires_at = if_not_exists(expires_at, :e)"
-                    ),
-                    ConditionExpression=(
-                        "(attribute_not_exists(lease_until) OR lease_until < :now OR lease_owner = :o) AND "
-                        "(attribute_not_exists(generation) OR generation = :g)"
-                    ),
-                    ExpressionAttributeValues={
-                        ":o": _s(owner),
-                        ":u": _n(now + GRANT_LEASE_S),
-                        ":e": _n(now + TOKEN_MAX_AGE_S),
-                        ":now": _n(now),
-                        ":g": _n(seen_generation),
-                    },
-                )
-            except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                    return False
-                raise
-            return True
-
-        taken = call("dynamodb:UpdateItem", update, self._bounded(budget))
+        taken = self._update_if(
+            "SET lease_owner = :o, lease_until = :u, expires_at = if_not_exists(expires_at, :e)",
+            "(attribute_not_exists(lease_until) OR lease_until < :now OR lease_owner = :o) AND "
+            "(attribute_not_exists(generation) OR generation = :g)",
+            {
+                ":o": _s(owner),
+                ":u": _n(now + GRANT_LEASE_S),
+                ":e": _n(now + TOKEN_MAX_AGE_S),
+                ":now": _n(now),
+                ":g": _n(seen_generation),
+            },
+            budget,
+        )
         return Lease(owner, seen_generation + 1) if taken else None
 
     def publish(self, lease: Lease, token: StoredToken, budget: Budget) -> bool:
         """Store ``token`` as generation ``lease.generation`` and end the lease; returns False when the lease was
         no longer ours (it ran out and another container took it: its token will be published instead)."""
         now = self._clock()
+        return self._update_if(
+            "SET access_token = :t, instance_url = :i, identity_url = :d, generation = :g, "
+            "granted_at = :now, expires_at = :e REMOVE lease_owner, lease_until",
+            "lease_owner = :o",
+            {
+                ":t": _s(token.access_token),
+                ":i": _s(token.instance_url),
+                ":d": _s(token.identity_url),
+                ":g": _n(lease.generation),
+                ":now": _n(now),
+                ":e": _n(now + TOKEN_MAX_AGE_S),
+                ":o": _s(lease.owner),
+            },
+            budget,
+        )
+
+    def _update_if(self, expression: str, condition: str, values: dict[str, Any], budget: Budget) -> bool:
+        """One conditional ``UpdateItem`` of the token item; False when the condition did not hold."""
 
         def update() -> bool:
             try:
                 self.client.update_item(
                     TableName=self.table_name,
                     Key={"pk": _s(self.key)},
-                    UpdateExpression=(
-                        "SET access_token = :t, instance_url = :i, identity_url = :d, generation = :g, "
-                        "granted_at = :now, expires_at = :e REMOVE lease_owner, lease_until"
-                    ),
-                    ConditionExpression="lease_owner = :o",
-                    ExpressionAttributeValues={
-                        ":t": _s(token.access_token),
-                        ":i": _s(token.instance_url),
-                        ":d": _s(token.identity_url),
-                        ":g": _n(lease.generation),
-                        ":now": _n(now),
-                        ":e": _n(now + TOKEN_MAX_AGE_S),
-                        ":o": _s(lease.owner),
-                    },
+                    UpdateExpression=expression,
+                    ConditionExpression=condition,
+                    ExpressionAttributeValues=values,
                 )
             except ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
